@@ -1,0 +1,19 @@
+"""The intended flowchart: model, formats, validation, graph, Petri net, drawing.
+
+Examples
+--------
+>>> chart = read_flowchart("name: x\\nsteps: [{id: s, kind: start}, {id: a}, {id: e, kind: end}]\\n"
+...                        "arrows: [s -> a -> e]")
+>>> chart.first_steps()
+{'a'}
+"""
+
+from .builder import FlowchartBuilder
+from .model import (AcceptedDeviation, Arrow, Flowchart, Node, format_duration,
+                    parse_duration)
+from .petri import PetriNetModel
+from .yaml import read_flowchart, write_flowchart
+
+__all__ = ["Flowchart", "Node", "Arrow", "AcceptedDeviation", "parse_duration",
+           "format_duration", "read_flowchart", "write_flowchart", "FlowchartBuilder",
+           "PetriNetModel"]

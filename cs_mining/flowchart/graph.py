@@ -1,0 +1,168 @@
+"""What the flowchart allows, step by step, read off the Petri net's reachable states.
+
+Every relation here comes from one place, the reachability graph of
+:meth:`Flowchart.to_petri_net`, so parallel interleavings, inclusive
+branches and gateways are handled once.  Silent moves (gateways, start,
+end) are skipped over: ``A`` is followed by ``B`` when some run has ``B``
+right after ``A`` with only silent moves in between.
+
+Examples
+--------
+>>> from cs_mining.flowchart import FlowchartBuilder
+>>> chart = (FlowchartBuilder("Parallel").start("s").step("A").parallel("fork")
+...          .step("B").step("C").parallel("join").step("D").end("e")
+...          .chain("s", "A", "fork", "B", "join", "D", "e").chain("fork", "C", "join")
+...          .build())
+>>> sorted(chart.allowed_transitions())
+[('A', 'B'), ('A', 'C'), ('B', 'C'), ('B', 'D'), ('C', 'B'), ('C', 'D')]
+>>> chart.first_steps(), chart.last_steps()
+({'A'}, {'D'})
+>>> chart.runs()
+[('A', 'B', 'C', 'D'), ('A', 'C', 'B', 'D')]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+import networkx as nx
+
+from ..errors import ConfigError
+from .petri import coreachable, explore
+
+__all__ = ["to_networkx", "relations", "step_graph", "runs", "StepRelations"]
+
+
+def to_networkx(chart) -> nx.DiGraph:
+    """Return the chart as drawn: one graph node per flowchart node, one edge per arrow."""
+    g = nx.DiGraph(name=chart.name)
+    for n in chart.node_list:
+        g.add_node(n.id, kind=n.kind, label=n.label, activities=list(n.activities),
+                   pattern=n.pattern, wait_target_s=n.wait_target_s)
+    for a in chart.arrows:
+        g.add_edge(a.source, a.target, label=a.label, probability=a.probability)
+    return g
+
+
+class StepRelations:
+    """The step-level facts of one chart, computed once from its reachability graph."""
+
+    def __init__(self, chart):
+        self.chart = chart
+        self.model = chart.to_petri_net()
+        self.rg = explore(self.model)
+        self.alive = coreachable(self.rg)
+        rg, alive = self.rg, self.alive
+        closure = [self._silent_closure(k) for k in range(len(rg.states))]
+        next_steps = [{step for s in closure[k] for step, j in rg.edges[s]
+                       if step is not None and j in alive} for k in range(len(rg.states))]
+        self.first = set(next_steps[0]) if 0 in alive else set()
+        self.allowed, self.last = set(), set()
+        later_of = {}
+        self.reach = set()
+        for k, out in enumerate(rg.edges):
+            if k not in alive:
+                continue
+            for step, j in out:
+                if step is None or j not in alive:
+                    continue
+                self.allowed.update((step, b) for b in next_steps[j])
+                if rg.final in closure[j]:
+                    self.last.add(step)
+                if j not in later_of:
+                    later_of[j] = self._later_steps(j)
+                self.reach.update((step, b) for b in later_of[j])
+
+    def _silent_closure(self, k):
+        seen, queue = {k}, deque([k])
+        while queue:
+            for step, j in self.rg.edges[queue.popleft()]:
+                if step is None and j not in seen and j in self.alive:
+                    seen.add(j)
+                    queue.append(j)
+        return seen
+
+    def _later_steps(self, k):
+        seen, queue, steps = {k}, deque([k]), set()
+        while queue:
+            for step, j in self.rg.edges[queue.popleft()]:
+                if j not in self.alive:
+                    continue
+                if step is not None:
+                    steps.add(step)
+                if j not in seen:
+                    seen.add(j)
+                    queue.append(j)
+        return steps
+
+
+def relations(chart) -> StepRelations:
+    """Return the chart's cached :class:`StepRelations`."""
+    if "relations" not in chart._cache:
+        chart._cache["relations"] = StepRelations(chart)
+    return chart._cache["relations"]
+
+
+def step_graph(chart) -> nx.DiGraph:
+    """Steps as nodes (with their labels), allowed transitions as edges."""
+    if "step_graph" not in chart._cache:
+        g = nx.DiGraph(name=chart.name)
+        for n in chart.steps:
+            g.add_node(n.id, label=n.label)
+        g.add_edges_from(sorted(relations(chart).allowed))
+        chart._cache["step_graph"] = g
+    return chart._cache["step_graph"]
+
+
+def require_step(chart, function, step_id):
+    """Raise ConfigError unless ``step_id`` names a step of the chart."""
+    ids = [n.id for n in chart.steps]
+    if step_id not in ids:
+        from .check import suggest
+        raise ConfigError(f"{function}: {step_id!r} is not a step of {chart.name!r}"
+                          f"{suggest(step_id, ids)}")
+
+
+def shortest_path(chart, a, b) -> list:
+    """Fewest steps from ``a`` to ``b`` (both included); ``[]`` when ``b`` never follows ``a``."""
+    require_step(chart, "shortest_path()", a)
+    require_step(chart, "shortest_path()", b)
+    g = step_graph(chart)
+    if a == b:
+        return [a]
+    try:
+        return nx.shortest_path(g, a, b)
+    except nx.NetworkXNoPath:
+        return []
+
+
+def runs(chart, max_runs=1000, max_repeats=1) -> list:
+    """Step-id sequences of complete runs, shortest first.
+
+    Each reachable state is visited at most ``1 + max_repeats`` times per run.
+    """
+    rel = relations(chart)
+    rg, alive = rel.rg, rel.alive
+    if rg.final is None:
+        return []
+    found, visits = {}, defaultdict(int)
+    sequence = []
+
+    def walk(k):
+        if len(found) >= max_runs:
+            return
+        if k == rg.final:
+            found.setdefault(tuple(sequence), None)
+            return
+        visits[k] += 1
+        for step, j in rg.edges[k]:
+            if j in alive and visits[j] <= max_repeats:
+                if step is not None:
+                    sequence.append(step)
+                walk(j)
+                if step is not None:
+                    sequence.pop()
+        visits[k] -= 1
+
+    walk(0)
+    return sorted(found, key=lambda run: (len(run), run))
