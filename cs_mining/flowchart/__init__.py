@@ -8,6 +8,7 @@ Examples
 {'a'}
 """
 
+from .bpmn import read_bpmn
 from .builder import FlowchartBuilder
 from .model import (AcceptedDeviation, Arrow, Flowchart, Node, format_duration,
                     parse_duration)
@@ -16,4 +17,4 @@ from .yaml import read_flowchart, write_flowchart
 
 __all__ = ["Flowchart", "Node", "Arrow", "AcceptedDeviation", "parse_duration",
            "format_duration", "read_flowchart", "write_flowchart", "FlowchartBuilder",
-           "PetriNetModel"]
+           "PetriNetModel", "read_bpmn"]
