@@ -1,0 +1,411 @@
+"""Tests of cs_mining.load: reading, mapping, rejecting and reporting."""
+
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cs_mining.errors import CsMiningWarning, LogError
+from cs_mining.load import LoadedLog, LoadReport, as_events, load_log
+
+DATA = Path(__file__).parent / "data" / "load"
+MAPPED = ["case:concept:name", "concept:name", "time:timestamp", "org:resource"]
+SMALL = [  # small.csv by hand, sorted by case then time
+    ("T1", "open", "2024-01-01 09:00:00", "ann"),
+    ("T1", "triage", "2024-01-01 09:05:00", "bob"),
+    ("T1", "close", "2024-01-01 10:00:00", "bob"),
+    ("T2", "open", "2024-01-01 09:30:00", "ann"),
+    ("T2", "close", "2024-01-01 11:00:00", "cid"),
+]
+
+pytestmark = pytest.mark.filterwarnings("ignore::cs_mining.errors.CsMiningWarning")
+
+
+def load(name, **kwargs):
+    return load_log(DATA / name, **kwargs)
+
+
+def rows(events, columns=("case:concept:name", "concept:name", "time:timestamp")):
+    out = events[list(columns)].copy()
+    out["time:timestamp"] = out["time:timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return [tuple(r) for r in out.itertuples(index=False)]
+
+
+def message(exc_info):
+    return str(exc_info.value)
+
+
+# --------------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("name, text", [
+    ("empty.csv", "file is empty"),
+    ("header_only.csv", "has a header but no data rows"),
+    ("missing_column.csv", "no activity column found; columns are 'Ticket', 'Step', 'When' "
+                           "(use --activity-column)"),
+    ("hostile.xes", "refusing XML with a DOCTYPE or ENTITY declaration (entity expansion is "
+                    "unsafe); remove it and retry"),
+    ("no_such_file.csv", "file not found"),
+])
+def test_unreadable_files_raise_one_line(name, text):
+    with pytest.raises(LogError) as info:
+        load(name)
+    assert message(info) == f"{DATA / name}: {text}"
+    assert "\n" not in message(info)
+
+
+def test_missing_timestamp_column_names_the_columns_and_the_flag():
+    with pytest.raises(LogError) as info:
+        load("missing_column.csv", case_column="Ticket", activity_column="Step")
+    assert message(info) == (f"{DATA / 'missing_column.csv'}: no timestamp column found; columns "
+                             "are 'Ticket', 'Step', 'When' (use --timestamp-column)")
+
+
+def test_named_column_that_does_not_exist_suggests_the_nearest():
+    with pytest.raises(LogError) as info:
+        load("missing_column.csv", case_column="Ticket", activity_column="Step",
+             timestamp_column="when")
+    assert message(info) == (f"{DATA / 'missing_column.csv'}: timestamp column 'when' not found; "
+                             "did you mean 'When'? (--timestamp-column)")
+    assert info.value.column == "when"
+
+
+def test_named_column_without_a_near_name_lists_the_columns():
+    with pytest.raises(LogError) as info:
+        load("missing_column.csv", case_column="Ticket", activity_column="Zzz")
+    assert message(info).endswith("activity column 'Zzz' not found; columns are 'Ticket', "
+                                  "'Step', 'When' (--activity-column)")
+
+
+def test_wrong_encoding_names_the_byte_and_suggests_one():
+    with pytest.raises(LogError) as info:
+        load("cp1252.csv")
+    # "ticket_id,status,timestamp,agent\n" is 33 bytes, "T1,R" 4 more: the é is byte 37
+    assert message(info) == (f"{DATA / 'cp1252.csv'}: not valid UTF-8 at byte 37 "
+                             "(try --encoding cp1252)")
+
+
+def test_binary_file_is_refused(tmp_path):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"PK\x03\x04\x00\x00rest")
+    with pytest.raises(LogError) as info:
+        load_log(path)
+    assert message(info) == (f"{path}: not a text file (NUL byte at byte 4); save it as CSV, "
+                             "Parquet or XES")
+
+
+def test_malformed_xes_gives_the_line():
+    with pytest.raises(LogError) as info:
+        load("malformed.xes")
+    assert message(info).startswith(f"{DATA / 'malformed.xes'}:12: malformed XES (")
+    assert info.value.row == 12
+
+
+def test_all_rows_rejected_gives_counts_and_first_bad_value(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("case_id,activity,timestamp\nT1,a,soon\nT2,b,\nT3,c,later\n",
+                    encoding="utf-8")
+    with pytest.raises(LogError) as info:
+        load_log(path)
+    assert message(info) == (f"{path}: no usable rows: all 3 rows rejected (missing_timestamp 1, "
+                             "unparsable_timestamp 2; first at row 2, column 'timestamp' = 'soon')")
+
+
+# --------------------------------------------------------------------------- rejected rows
+
+def test_bad_rows_are_set_aside_with_line_and_reason():
+    log = load("bad_rows.csv")
+    report = log.report
+    assert (report.rows_read, report.events_kept, report.rows_rejected) == (8, 2, 6)
+    rejected = report.rejected
+    assert rejected["row"].tolist() == [3, 4, 5, 6, 7, 8]
+    assert rejected["reason"].tolist() == [
+        "missing_case_id", "missing_activity", "missing_timestamp", "unparsable_timestamp",
+        "malformed_row", "malformed_row"]
+    assert rejected.loc[3, "timestamp"] == "yesterday"
+    assert rejected.loc[4].tolist()[:4] == ["T5", "open", "2024-01-01 09:03:00", "ann,extra"]
+    assert rejected.loc[5, "case_id"] == "T6" and rejected.loc[5, "agent"] is None
+    assert rows(log.events) == [("T1", "open", "2024-01-01 09:00:00"),
+                                ("T1", "close", "2024-01-01 10:00:00")]
+    assert report.rejected_by_reason == {
+        "malformed_row": 2, "missing_case_id": 1, "missing_activity": 1,
+        "missing_timestamp": 1, "unparsable_timestamp": 1, "unparsable_start_timestamp": 0,
+        "duplicate": 0}
+
+
+def test_rejected_line_numbers_count_quoted_newlines_and_blank_lines(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('case_id,activity,timestamp,note\n'
+                    'T1,open,2024-01-01 09:00,"two\nlines"\n'
+                    '\n'
+                    'T1,close,never,x\n'
+                    'T2,open,2024-01-01 09:00,y,z\n', encoding="utf-8")
+    report = load_log(path).report
+    assert report.rejected[["row", "reason"]].values.tolist() == [
+        [5, "unparsable_timestamp"], [6, "malformed_row"]]
+
+
+def test_write_rejected_round_trips(tmp_path):
+    report = load("bad_rows.csv").report
+    out = report.write_rejected(tmp_path / "rejected.csv")
+    back = pd.read_csv(out, dtype=str)
+    assert back["reason"].tolist() == report.rejected["reason"].tolist()
+    assert list(back.columns) == ["case_id", "activity", "timestamp", "agent", "row", "reason"]
+
+
+def test_duplicates_are_counted_and_kept():
+    log = load("duplicates.csv")
+    assert log.report.duplicate_rows == 2
+    assert log.report.events_kept == 4 and log.report.rows_rejected == 0
+
+
+def test_duplicates_dropped_go_to_rejected():
+    log = load("duplicates.csv", drop_duplicates=True)
+    assert log.report.events_kept == 2
+    assert log.report.rejected[["row", "reason"]].values.tolist() == [
+        [3, "duplicate"], [5, "duplicate"]]
+    assert rows(log.events) == [("T1", "open", "2024-01-01 09:00:00"),
+                                ("T1", "close", "2024-01-01 10:00:00")]
+
+
+CELLS = st.sampled_from(["T1", "T2", "", "open", "2024-01-01 09:00", "2024-13-45 99:00",
+                         "junk", "?", " ", "2024-02-03T10:00:00+01:00", "x,y"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(CELLS, CELLS, CELLS), min_size=1, max_size=12))
+def test_rows_read_equal_kept_plus_rejected(tmp_path, table):
+    path = tmp_path / "p.csv"
+    lines = ["case_id,activity,timestamp"] + [",".join(r) for r in table]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    nonblank = [ln for ln in lines[1:] if ln.strip()]
+    try:
+        log = load_log(path)
+    except LogError as exc:
+        assert "rejected" in str(exc) or "no data rows" in str(exc)
+        return
+    report = log.report
+    assert report.rows_read == len(nonblank)
+    assert report.rows_read == report.events_kept + report.rows_rejected
+    assert len(log.events) == report.events_kept
+    assert sum(report.rejected_by_reason.values()) == report.rows_rejected
+    malformed = sum(1 for ln in nonblank if ln.count(",") != 2)
+    assert report.rejected_by_reason["malformed_row"] == malformed
+
+
+# --------------------------------------------------------------------------- sources agree
+
+def test_csv_parquet_xes_and_dataframe_give_equal_events(tmp_path):
+    from_csv = load("small.csv").events[MAPPED]
+    frame = pd.read_csv(DATA / "small.csv", dtype=str)
+    frame.to_parquet(tmp_path / "small.parquet")
+    from_parquet = load_log(tmp_path / "small.parquet").events[MAPPED]
+    from_xes = load("small.xes").events[MAPPED]
+    from_frame = load_log(frame).events[MAPPED]
+    assert rows(from_csv, MAPPED) == SMALL
+    for other in (from_parquet, from_xes, from_frame):
+        pd.testing.assert_frame_equal(other, from_csv)
+
+
+@pytest.mark.parametrize("name", ["bom.csv", "semicolon.csv"])
+def test_bom_and_semicolons_read_like_plain_csv(name):
+    log = load(name)
+    assert rows(log.events, MAPPED) == SMALL
+    assert log.report.mapping["case:concept:name"] == "Case ID"
+
+
+def test_cp1252_with_encoding():
+    log = load("cp1252.csv", encoding="cp1252")
+    assert log.events["concept:name"].tolist() == ["Résolu", "Clôturé"]
+    assert log.events["org:resource"].tolist() == ["Zoë", "François"]
+
+
+def test_names_in_any_script_pass_unchanged():
+    events = load("tamil_telugu_latvian.csv").events
+    assert sorted(events["case:concept:name"]) == sorted(["டிக்கெட்-1", "డి-2", "LV-3"])
+    assert set(events["concept:name"]) == {"புதிய", "కొత్త", "Aizvērts"}
+    assert set(events["org:resource"]) == {"Jānis Bērziņš", "రాము", "Līga Ozoliņa"}
+
+
+# --------------------------------------------------------------------------- mapping
+
+@pytest.mark.parametrize("case, activity, time", [
+    ("case:concept:name", "concept:name", "time:timestamp"),
+    ("Case ID", "Activity", "Complete Timestamp"),
+    ("CaseID", "ActivityID", "CompleteTimestamp"),
+    ("case_id", "activity", "timestamp"),
+    ("ticket_id", "status", "sys_updated_at"),
+    ("incident_id", "incident_state", "Change Date+Time"),
+    ("number", "Activity", "timestamp"),
+    ("SR Number", "status", "Change Date+Time"),
+    ("CASE_ID", "ACTIVITY", "TIME_STAMP"),
+])
+def test_common_names_are_detected(case, activity, time):
+    frame = pd.DataFrame({"other": ["x"], case: ["T1"], activity: ["open"],
+                          time: ["2024-01-01 09:00"]})
+    report = load_log(frame).report
+    assert report.mapping == {"case:concept:name": case, "concept:name": activity,
+                              "time:timestamp": time}
+    assert report.detected == ["case:concept:name", "concept:name", "time:timestamp"]
+
+
+@pytest.mark.parametrize("column, output", [
+    ("org:resource", "org:resource"), ("agent", "org:resource"),
+    ("assigned_to", "org:resource"), ("org:group", "org:group"), ("team", "org:group"),
+    ("assignment_group", "org:group"), ("channel", "channel"), ("contact_type", "channel"),
+    ("priority", "priority"), ("csat", "satisfaction"), ("customer", "customer"),
+])
+def test_optional_columns_are_detected_and_renamed(column, output):
+    frame = pd.DataFrame({"case_id": ["T1"], "activity": ["a"],
+                          "timestamp": ["2024-01-01 09:00"], column: ["v"]})
+    log = load_log(frame)
+    assert log.report.mapping[output] == column
+    assert list(log.events.columns) == ["case:concept:name", "concept:name",
+                                        "time:timestamp", output]
+
+
+def test_optional_column_can_be_switched_off():
+    frame = pd.DataFrame({"case_id": ["T1"], "activity": ["a"],
+                          "timestamp": ["2024-01-01 09:00"], "channel": ["phone"]})
+    log = load_log(frame, channel_column=False)
+    assert "channel" not in log.report.mapping
+    assert list(log.events.columns)[-1] == "channel_original"
+
+
+def test_combined_activity_joins_with_plus():
+    frame = pd.DataFrame({"case_id": ["T1", "T1", "T1"], "Status": ["Accepted", "Completed", None],
+                          "Sub": ["In Progress", "Closed", "x"],
+                          "timestamp": ["2024-01-01 09:00", "2024-01-01 10:00",
+                                        "2024-01-01 11:00"]})
+    log = load_log(frame, activity_column="Status+Sub")
+    assert log.events["concept:name"].tolist() == ["Accepted+In Progress", "Completed+Closed"]
+    assert log.report.rejected["reason"].tolist() == ["missing_activity"]
+    assert log.report.mapping["concept:name"] == "Status+Sub"
+
+
+def test_column_name_containing_plus_is_not_split():
+    frame = pd.DataFrame({"id": ["T1"], "activity": ["a"], "Change Date+Time": ["2024-01-01"]})
+    log = load_log(frame, case_column="id", timestamp_column="Change Date+Time")
+    assert log.report.mapping["time:timestamp"] == "Change Date+Time"
+
+
+def test_sub_status_in_a_combined_activity_is_not_lifecycle():
+    log = load("sub_status.csv", activity_column="Status+lifecycle:transition")
+    assert log.events["concept:name"].tolist() == ["Accepted+In Progress", "Completed+Closed"]
+    assert "lifecycle:transition" not in log.events.columns
+    assert log.report.warnings[0].endswith(
+        ": used only in 'Status+lifecycle:transition', not as lifecycle")
+
+
+def test_standard_lifecycle_is_mapped():
+    log = load("lifecycle.csv")
+    assert log.report.mapping["lifecycle:transition"] == "lifecycle:transition"
+    assert log.events["lifecycle:transition"].tolist() == ["start", "complete"]
+    assert log.report.warnings == []
+
+
+def test_non_standard_lifecycle_is_reported_and_not_used():
+    with pytest.warns(CsMiningWarning, match="not XES transitions"):
+        log = load("sub_status.csv")
+    assert "lifecycle:transition" not in log.report.mapping
+    assert "lifecycle:transition" not in log.events.columns
+    assert log.events["lifecycle:transition_original"].tolist() == ["In Progress", "Closed"]
+    assert log.report.warnings == [
+        "lifecycle column 'lifecycle:transition' holds values that are not XES transitions "
+        "(e.g. 'Closed', 'In Progress'): kept as a plain column, not as lifecycle"]
+
+
+# --------------------------------------------------------------------------- time
+
+def test_mixed_offsets_become_the_right_utc_instants():
+    events = load("mixed_offsets.csv").events
+    # 01:30+01:00 = 00:30Z; 03:30+02:00 = 01:30Z; 02:00Z; 00:15-05:00 = 05:15Z
+    assert rows(events) == [("T1", "open", "2016-03-27 00:30:00"),
+                            ("T1", "triage", "2016-03-27 01:30:00"),
+                            ("T1", "close", "2016-03-27 02:00:00"),
+                            ("T2", "open", "2016-03-27 05:15:00")]
+    assert str(events["time:timestamp"].dt.tz) == "UTC"
+
+
+def test_dayfirst():
+    events = load("dayfirst.csv", dayfirst=True).events
+    assert [r[2] for r in rows(events)] == ["2016-02-29 01:16:00", "2016-03-01 09:05:00",
+                                            "2016-03-12 23:59:00"]
+
+
+def test_explicit_format():
+    frame = pd.DataFrame({"case_id": ["T1"], "activity": ["a"], "timestamp": ["03.01.2024 7h05"]})
+    events = load_log(frame, timestamp_format="%d.%m.%Y %Hh%M").events
+    assert rows(events)[0][2] == "2024-01-03 07:05:00"
+
+
+def test_naive_times_are_localised_in_the_given_timezone():
+    frame = pd.DataFrame({"case_id": ["T1", "T1", "T1"], "activity": ["a", "b", "c"],
+                          "timestamp": ["2024-01-15 09:00", "2024-07-15 09:00",
+                                        "2024-07-15T09:00:00+00:00"]})
+    events = load_log(frame, timezone="Europe/Rome").events
+    # Rome is UTC+1 in January, UTC+2 in July; an explicit offset is kept
+    assert [r[2] for r in rows(events)] == ["2024-01-15 08:00:00", "2024-07-15 07:00:00",
+                                            "2024-07-15 09:00:00"]
+
+
+def test_ties_keep_file_order():
+    log = load("ties.csv")
+    assert [r[1] for r in rows(log.events)] == ["c", "b", "a", "a", "z"]
+    assert list(log.events.index) == [0, 1, 2, 3, 4]
+    assert "1 cases have events with equal timestamps: file order breaks ties" in \
+        log.report.warnings
+
+
+# --------------------------------------------------------------------------- report
+
+def test_report_repr_str_html_and_json():
+    report = load("bad_rows.csv").report
+    assert repr(report) == "<LoadReport bad_rows.csv: 8 rows read, 2 kept, 6 rejected (see .rejected)>"
+    text = str(report)
+    assert "  rows read               8" in text and "    malformed_row         2" in text
+    data = json.loads(report.to_json())
+    assert data["schema_version"] == 1
+    assert (data["rows_read"], data["events_kept"], data["rows_rejected"]) == (8, 2, 6)
+    assert data["time_span"] == {"start": "2024-01-01T09:00:00+00:00",
+                                 "end": "2024-01-01T10:00:00+00:00"}
+    assert data["warnings"] == []
+
+
+def test_html_escapes_names():
+    frame = pd.DataFrame({"case_id": ["T1"], "<b>act</b>": ["a"], "timestamp": ["2024-01-01"]})
+    log = load_log(frame, activity_column="<b>act</b>")
+    assert "&lt;b&gt;act&lt;/b&gt;" in log._repr_html_() and "<b>act" not in log._repr_html_()
+    assert repr(log) == "<LoadedLog DataFrame: 1 events, 1 cases, 1 activities>"
+    assert isinstance(log, LoadedLog) and isinstance(log.report, LoadReport)
+
+
+# --------------------------------------------------------------------------- as_events
+
+def test_as_events_returns_the_same_frame_when_nothing_changes():
+    events = load("small.csv").events
+    assert as_events(events) is events
+    assert as_events(load("small.csv")) is not None
+
+
+def test_as_events_converts_and_sorts():
+    frame = pd.DataFrame({"case:concept:name": ["T2", "T1", "T1"],
+                          "concept:name": ["x", "close", "open"],
+                          "time:timestamp": ["2024-01-01 08:00", "2024-01-01 10:00",
+                                             "2024-01-01 09:00"]})
+    events = as_events(frame)
+    assert rows(events) == [("T1", "open", "2024-01-01 09:00:00"),
+                            ("T1", "close", "2024-01-01 10:00:00"),
+                            ("T2", "x", "2024-01-01 08:00:00")]
+    assert str(events["time:timestamp"].dt.tz) == "UTC"
+    assert frame["time:timestamp"].iloc[0] == "2024-01-01 08:00"  # input untouched
+
+
+def test_as_events_names_the_missing_columns():
+    with pytest.raises(LogError) as info:
+        as_events(pd.DataFrame({"concept:name": ["a"]}))
+    assert message(info) == ("DataFrame: missing column 'case:concept:name', 'time:timestamp' "
+                             "(columns are 'concept:name'; use load_log() to map columns)")
