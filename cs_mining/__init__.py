@@ -1,10 +1,31 @@
-"""cs_mining: how a customer-service process really runs, against its flowchart."""
+"""cs_mining: how a customer-service process really runs, against its flowchart.
 
-from .load import LoadedLog, LoadReport, as_events, load_log
+The stages, top to bottom: ``load`` (read and validate event logs),
+``flowchart`` (the intended process), ``discover`` (the actual flow),
+``compare`` (deviations and conformance), ``simulate`` (logs with planted
+truth), and the presentation layers ``report``, ``plots`` and ``cli``.
+
+>>> import cs_mining
+>>> sorted(cs_mining.__all__)[:4]
+['AcceptedDeviation', 'Arrow', 'Comparison', 'ConfigError']
+"""
+
+from .compare import Comparison, compare
+from .discover import Flow, discover
 from .errors import (ConfigError, CsMiningError, CsMiningWarning, EngineError,
                      FlowchartError, LogError)
+from .flowchart import (AcceptedDeviation, Arrow, Flowchart, FlowchartBuilder, Node,
+                        PetriNetModel, read_flowchart, write_flowchart)
+from .load import LoadedLog, LoadReport, as_events, load_log
 
 __version__ = "0.1.0"
 
-__all__ = ["load_log", "as_events", "LoadedLog", "LoadReport", "CsMiningError", "LogError", "FlowchartError", "ConfigError", "EngineError",
-           "CsMiningWarning"]
+__all__ = [
+    "load_log", "as_events", "LoadedLog", "LoadReport",
+    "read_flowchart", "write_flowchart", "Flowchart", "FlowchartBuilder", "Node", "Arrow",
+    "AcceptedDeviation", "PetriNetModel",
+    "discover", "Flow",
+    "compare", "Comparison",
+    "CsMiningError", "LogError", "FlowchartError", "ConfigError", "EngineError",
+    "CsMiningWarning",
+]

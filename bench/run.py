@@ -1,0 +1,166 @@
+"""`make bench`: cs_mining against the plain pm4py pipeline, side by side, in one run.
+
+Each measurement runs in a fresh Python process (so import time and peak
+memory are its own) under bench/measure.py, which reports wall time and
+peak RSS.  Results go to stdout and to docs/benchmarks.md.
+
+Logs (built under bench/data/ when missing, never committed):
+  helpdesk_x47.csv   the real Helpdesk log (sample_logs/helpdesk.csv) replicated
+                     47 times with new case ids: about 1M events, 226 variants
+  simulated_1m.csv   a simulated 1M-event log with at least 5,000 variants
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data"
+PY = sys.executable
+
+PM4PY_PIPELINE = r"""
+import sys, pandas as pd, pm4py
+from cs_mining.flowchart import read_flowchart
+df = pd.read_csv(sys.argv[1])
+df = pm4py.format_dataframe(df, case_id=sys.argv[3], activity_key=sys.argv[4],
+                            timestamp_key=sys.argv[5])
+pm4py.discover_dfg(df)
+pm4py.discover_performance_dfg(df)
+pm4py.get_variants(df)
+petri = read_flowchart(sys.argv[2]).to_petri_net()
+print(pm4py.fitness_token_based_replay(df, petri.net, petri.initial_marking, petri.final_marking))
+"""
+
+PM4PY_LOAD = r"""
+import sys, pandas as pd, pm4py
+df = pd.read_csv(sys.argv[1])
+df = pm4py.format_dataframe(df, case_id=sys.argv[2], activity_key=sys.argv[3],
+                            timestamp_key=sys.argv[4])
+print(len(df))
+"""
+
+CS_LOAD = r"""
+import sys
+from cs_mining import load_log
+print(load_log(sys.argv[1]).report.__repr__())
+"""
+
+
+def measure(label: str, argv: list[str]) -> dict:
+    env = dict(os.environ, PM4PY_SHOW_PROGRESS_BAR="False", MPLBACKEND="Agg")
+    out = subprocess.run([PY, str(ROOT / "bench" / "measure.py"), *argv], env=env,
+                         capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"bench: {label} failed (exit {out.returncode})")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["label"] = label
+    print(f"  {label:<55} {result['seconds']:7.2f} s  {result['peak_mib']:7.0f} MiB",
+          flush=True)
+    return result
+
+
+def ensure_logs() -> dict[str, Path]:
+    import pandas as pd
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    helpdesk = DATA / "helpdesk_x47.csv"
+    if not helpdesk.exists():
+        base = pd.read_csv(ROOT / "sample_logs" / "helpdesk.csv")
+        parts = [base.assign(**{"Case ID": base["Case ID"] + f"_{i}"}) for i in range(47)]
+        pd.concat(parts, ignore_index=True).to_csv(helpdesk, index=False)
+    logs = {"helpdesk_x47": helpdesk}
+    simulated = DATA / "simulated_1m.csv"
+    if not simulated.exists():
+        try:
+            from cs_mining.simulate import simulate_benchmark_log
+        except ImportError:
+            simulate_benchmark_log = None
+        if simulate_benchmark_log is not None:
+            simulate_benchmark_log(simulated, events=1_000_000, min_variants=5000)
+    if simulated.exists():
+        logs["simulated_1m"] = simulated
+    return logs
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    import pandas
+    import pm4py
+
+    return (f"{cpu}, {os.cpu_count()} cores, {mem} RAM; Python {platform.python_version()}, "
+            f"pandas {pandas.__version__}, pm4py {pm4py.__version__}, {platform.system()}")
+
+
+def main() -> int:
+    logs = ensure_logs()
+    rows = []
+    flowcharts = {"helpdesk_x47": ROOT / "sample_logs" / "helpdesk.yaml",
+                  "simulated_1m": DATA / "simulated_1m.yaml"}
+    columns = {"helpdesk_x47": ("Case ID", "Activity", "Complete Timestamp"),
+               "simulated_1m": ("case:concept:name", "concept:name", "time:timestamp")}
+    for name, path in logs.items():
+        chart = flowcharts[name]
+        case, activity, timestamp = columns[name]
+        print(f"{name}: {path}")
+        base = measure(f"{name}: plain pm4py pipeline",
+                       ["-c", PM4PY_PIPELINE, str(path), str(chart), case, activity, timestamp])
+        ours = measure(f"{name}: python -m cs_mining compare --format json",
+                       ["-m", "cs_mining", "compare", str(path), "--flowchart", str(chart),
+                        "--format", "json", "-o", str(DATA / f"{name}.json")])
+        load_base = measure(f"{name}: pandas.read_csv + pm4py.format_dataframe",
+                            ["-c", PM4PY_LOAD, str(path), case, activity, timestamp])
+        load_ours = measure(f"{name}: cs_mining.load_log (validating)",
+                            ["-c", CS_LOAD, str(path)])
+        rows.append((name, base, ours, load_base, load_ours))
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Benchmarks", "",
+             f"Measured by `make bench` on {stamp}.", "",
+             f"Machine: {machine()}.", "",
+             "Each row is a fresh Python process (start-up and imports included); peak memory is "
+             "its maximum resident set size.", "",
+             "| log | what | seconds | peak MiB | ratio to pm4py |",
+             "|---|---|---:|---:|---:|"]
+    for name, base, ours, load_base, load_ours in rows:
+        lines.append(f"| {name} | plain pm4py pipeline (read_csv + format_dataframe, "
+                     f"discover_dfg, discover_performance_dfg, get_variants, "
+                     f"fitness_token_based_replay) | {base['seconds']:.2f} | "
+                     f"{base['peak_mib']:.0f} | 1.00 |")
+        lines.append(f"| {name} | `python -m cs_mining compare --format json` (everything) | "
+                     f"{ours['seconds']:.2f} | {ours['peak_mib']:.0f} | "
+                     f"{ours['seconds'] / base['seconds']:.2f} |")
+        lines.append(f"| {name} | pandas.read_csv + pm4py.format_dataframe | "
+                     f"{load_base['seconds']:.2f} | {load_base['peak_mib']:.0f} | 1.00 |")
+        lines.append(f"| {name} | cs_mining.load_log (validating every row) | "
+                     f"{load_ours['seconds']:.2f} | {load_ours['peak_mib']:.0f} | "
+                     f"{load_ours['seconds'] / load_base['seconds']:.2f} |")
+    lines += ["", "Goals (issues #3 and #5): compare at most 1/3 of the pm4py pipeline's time "
+                  "and at most 1.5 GiB; load_log at most 1.5x read_csv + format_dataframe.", ""]
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""Command line: argument parsing, printing, exit codes; no analysis.
+
+Exit codes: 0 done, 1 a requested threshold failed, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import ConfigError, CsMiningError
+
+__all__ = ["main", "build_parser"]
+
+EXAMPLES = {
+    "validate": "python -m cs_mining validate sample_logs/helpdesk.csv",
+    "discover": "python -m cs_mining discover sample_logs/helpdesk.csv",
+    "compare": "python -m cs_mining compare sample_logs/helpdesk.csv "
+               "--flowchart sample_logs/helpdesk.yaml",
+    "flowchart check": "python -m cs_mining flowchart check sample_logs/helpdesk.yaml",
+    "flowchart draw": "python -m cs_mining flowchart draw sample_logs/helpdesk.yaml "
+                      "-o helpdesk.png",
+    "flowchart convert": "python -m cs_mining flowchart convert tests/data/bpmn/camunda_order_out_of_stock.bpmn "
+                         "-o order.yaml",
+    "simulate": "python -m cs_mining simulate sample_logs/helpdesk.yaml --cases 500 --seed 1 "
+                "-o simulated.csv",
+}
+
+MAPPING_FLAGS = [
+    ("case", "case or ticket id (combine columns with '+')"),
+    ("activity", "activity name (e.g. 'concept:name+lifecycle:transition')"),
+    ("timestamp", "event time (the completion time)"),
+    ("resource", "agent or resource"),
+    ("channel", "channel / touchpoint"),
+    ("request-type", "request type"),
+    ("team", "team or assignment group"),
+    ("customer", "customer id"),
+    ("priority", "priority"),
+    ("satisfaction", "survey score or complaint flag"),
+    ("lifecycle", "lifecycle transition (start/complete)"),
+    ("start-timestamp", "start time of the event, when the log has one"),
+]
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=34)
+
+
+def _example(name: str) -> str:
+    return f"Example:\n  {EXAMPLES[name]}"
+
+
+def _add_log_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("log", help="event log: .csv, .csv.gz, .parquet, .xes or .xes.gz")
+    g = p.add_argument_group("column mapping (detected from common names when omitted)")
+    for flag, text in MAPPING_FLAGS:
+        g.add_argument(f"--{flag}-column", metavar="COL", help=text)
+    r = p.add_argument_group("reading")
+    r.add_argument("--encoding", help="text encoding of a CSV (default: UTF-8, BOM or not)")
+    r.add_argument("--delimiter", help="CSV field separator (default: sniffed)")
+    r.add_argument("--timezone", default="UTC",
+                   help="time zone of timestamps written without an offset (default: UTC)")
+    r.add_argument("--timestamp-format", metavar="FMT",
+                   help="strftime format of timestamps, e.g. '%%d/%%m/%%Y %%H:%%M'")
+    r.add_argument("--dayfirst", action="store_true", help="read 1/2/2024 as 1 February")
+    r.add_argument("--drop-duplicates", action="store_true",
+                   help="set exact duplicate rows aside instead of keeping them")
+    r.add_argument("--rejected-out", metavar="FILE", type=Path,
+                   help="write rejected rows, with their reason, to this CSV")
+
+
+def _load_kwargs(args) -> dict:
+    kwargs = {}
+    for flag, _ in MAPPING_FLAGS:
+        value = getattr(args, flag.replace("-", "_") + "_column")
+        if value:
+            kwargs[flag.replace("-", "_") + "_column"] = value
+    for name in ("encoding", "timestamp_format", "delimiter"):
+        if getattr(args, name):
+            kwargs[name] = getattr(args, name)
+    kwargs["timezone"] = args.timezone
+    if args.dayfirst:
+        kwargs["dayfirst"] = True
+    if args.drop_duplicates:
+        kwargs["drop_duplicates"] = True
+    return kwargs
+
+
+def _load(args):
+    from .load import load_log
+
+    loaded = load_log(args.log, **_load_kwargs(args))
+    if args.rejected_out:
+        loaded.report.write_rejected(args.rejected_out)
+    return loaded
+
+
+def _emit(text: str, output: Path | None, *, summary: str | None = None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    if summary:
+        sys.stdout.write(summary + "\n")
+    sys.stdout.write(f"Full report written to {output}\n")
+
+
+def _format_of(args, allowed) -> str:
+    fmt = args.format
+    if fmt is None and getattr(args, "output", None):
+        fmt = {".json": "json", ".md": "markdown", ".html": "html", ".htm": "html"}.get(
+            Path(args.output).suffix.lower(), "text")
+    fmt = fmt or "text"
+    if fmt not in allowed:
+        raise ConfigError(f"--format must be one of {', '.join(allowed)}; got {fmt!r}")
+    return fmt
+
+
+def cmd_validate(args) -> int:
+    loaded = _load(args)
+    fmt = _format_of(args, ("text", "json"))
+    text = loaded.report.to_json(indent=2) if fmt == "json" else str(loaded.report)
+    _emit(text, None)
+    return 0
+
+
+def cmd_discover(args) -> int:
+    from .discover import discover
+
+    loaded = _load(args)
+    flow = discover(loaded)
+    fmt = _format_of(args, ("text", "json"))
+    if fmt == "json":
+        import json
+
+        _emit(json.dumps(flow.to_dict(), ensure_ascii=False, indent=2), args.output)
+    else:
+        _emit(f"{loaded.report!r}\n\n{flow}", args.output)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare
+    from .flowchart import read_flowchart
+
+    chart = read_flowchart(args.flowchart)
+    loaded = _load(args)
+    result = compare(loaded, chart, open_after=args.open_after, open_cases=args.open_cases,
+                     alignments=args.alignments, max_variants=args.max_variants)
+    fmt = _format_of(args, ("text", "json", "markdown", "html"))
+    rendered = {"text": lambda: str(result), "json": lambda: result.to_json(indent=2),
+                "markdown": result.to_markdown, "html": result.to_html}[fmt]()
+    summary = str(result) if args.output and fmt != "text" else None
+    _emit(rendered, args.output, summary=summary)
+    if args.cases_out:
+        args.cases_out.parent.mkdir(parents=True, exist_ok=True)
+        result.case_table().to_csv(args.cases_out, index=False, encoding="utf-8")
+        print(f"Cases written to {args.cases_out}", file=sys.stderr)
+    if args.fail_under_fitness is not None and \
+            result.conformance["fitness"] < args.fail_under_fitness:
+        print(f"fitness {result.conformance['fitness']:.3f} is under "
+              f"--fail-under-fitness {args.fail_under_fitness}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_flowchart_check(args) -> int:
+    from .errors import FlowchartError
+    from .flowchart import read_flowchart
+
+    try:
+        chart = read_flowchart(args.file)
+    except FlowchartError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    print(f"{args.file}: OK ({len(chart.steps)} steps, {len(chart.arrows)} arrows)")
+    return 0
+
+
+def cmd_flowchart_draw(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .flowchart import read_flowchart
+
+    chart = read_flowchart(args.file)
+    ax = chart.draw()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(args.output, bbox_inches="tight", dpi=args.dpi)
+    print(f"Drawing written to {args.output}")
+    return 0
+
+
+def cmd_flowchart_convert(args) -> int:
+    from .flowchart import read_flowchart, write_flowchart
+
+    chart = read_flowchart(args.file)
+    if args.output is None:
+        sys.stdout.write(chart.to_yaml())
+    else:
+        write_flowchart(chart, args.output)
+        print(f"Flowchart written to {args.output}")
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from .flowchart import read_flowchart
+    from .simulate import simulate
+
+    chart = read_flowchart(args.flowchart)
+    sim = simulate(chart, cases=args.cases, seed=args.seed, plant=args.plant)
+    sim.write(args.output)
+    print(repr(sim))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``cs_mining`` argument parser (one subcommand per verb)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m cs_mining", formatter_class=_Formatter,
+        description="How a customer-service process really runs, compared with its flowchart.",
+        epilog=textwrap.dedent(f"""\
+            Start with `compare`: it loads the log, checks every row, and reports where cases
+            leave the flowchart and what that costs.
+
+            Example:
+              {EXAMPLES['compare']}"""))
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="load a log, check every row, report what was kept",
+                       formatter_class=_Formatter, epilog=_example("validate"),
+                       description="Load an event log and report rows read, kept and rejected "
+                                   "(by reason), the column mapping used, cases and time span.")
+    _add_log_options(p)
+    p.add_argument("--format", choices=["text", "json"], default=None)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("discover", help="the actual flow: arrows with counts and waits, variants",
+                       formatter_class=_Formatter, epilog=_example("discover"),
+                       description="Discover the directly-follows graph (counts and waiting "
+                                   "times per arrow) and the variants of a log.")
+    _add_log_options(p)
+    p.add_argument("--format", choices=["text", "json"], default=None)
+    p.add_argument("-o", "--output", type=Path, help="write the result to this file")
+    p.set_defaults(func=cmd_discover)
+
+    p = sub.add_parser("compare", help="deviations and conformance against a flowchart",
+                       formatter_class=_Formatter, epilog=_example("compare"),
+                       description=textwrap.dedent("""\
+                           Compare a log with the team's flowchart: fitness, the share of cases
+                           that follow it end to end, and deviations (unknown activities,
+                           skipped steps, rework, unexpected transitions, wrong starts and ends,
+                           unused paths), ranked by cases x time cost."""))
+    _add_log_options(p)
+    p.add_argument("--flowchart", required=True, type=Path, help="flowchart: .yaml or .bpmn")
+    p.add_argument("--format", choices=["text", "json", "markdown", "html"], default=None,
+                   help="text (default), json (schema in docs/), markdown, html; "
+                        "inferred from --output's suffix when omitted")
+    p.add_argument("-o", "--output", type=Path, help="write the report to this file")
+    p.add_argument("--cases-out", type=Path, metavar="FILE",
+                   help="write case id, variant and deviations per case to this CSV")
+    p.add_argument("--open-after", metavar="TIMESTAMP",
+                   help="cases whose last event is at or after this are still open "
+                        "(incomplete_case, not wrong_end)")
+    p.add_argument("--open-cases", action="store_true",
+                   help="guess --open-after from the log: its end minus the 90th percentile "
+                        "of conforming cases' duration")
+    p.add_argument("--alignments", action="store_true",
+                   help="also align variants with pm4py (precise, slower; progress bar)")
+    p.add_argument("--max-variants", type=int, default=1000, metavar="N",
+                   help="cap on aligned variants (default 1000)")
+    p.add_argument("--fail-under-fitness", type=float, metavar="X",
+                   help="exit 1 when fitness is below X (for schedulers)")
+    p.set_defaults(func=cmd_compare)
+
+    fc = sub.add_parser("flowchart", help="check, draw or convert a flowchart",
+                        formatter_class=_Formatter, epilog=_example("flowchart check"))
+    fsub = fc.add_subparsers(dest="flowchart_command", metavar="ACTION")
+    p = fsub.add_parser("check", help="list every problem of a flowchart, one line each",
+                        formatter_class=_Formatter, epilog=_example("flowchart check"))
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_flowchart_check)
+    p = fsub.add_parser("draw", help="draw a flowchart with standard symbols (PNG, SVG, PDF)",
+                        formatter_class=_Formatter, epilog=_example("flowchart draw"))
+    p.add_argument("file", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="chart.png, .svg or .pdf")
+    p.add_argument("--dpi", type=int, default=120)
+    p.set_defaults(func=cmd_flowchart_draw)
+    p = fsub.add_parser("convert", help="convert a flowchart (e.g. BPMN) to YAML",
+                        formatter_class=_Formatter, epilog=_example("flowchart convert"))
+    p.add_argument("file", type=Path)
+    p.add_argument("-o", "--output", type=Path, help="YAML file (default: stdout)")
+    p.set_defaults(func=cmd_flowchart_convert)
+
+    p = sub.add_parser("simulate", help="play a flowchart out into a log with planted problems",
+                       formatter_class=_Formatter, epilog=_example("simulate"))
+    p.add_argument("flowchart", type=Path)
+    p.add_argument("--cases", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plant", metavar="SPEC",
+                   help="problems to plant, e.g. 'skip:record=0.05,rework:diagnose=0.03'")
+    p.add_argument("-o", "--output", type=Path, required=True, help="LOG.csv or LOG.parquet")
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    import warnings
+
+    warnings.showwarning = _show_warning
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        if args.command == "flowchart":
+            parser.parse_args(["flowchart", "--help"])
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except CsMiningError as err:
+        if args.debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as err:
+        if args.debug:
+            raise
+        print(f"error: {err.filename}: file not found", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""HTML for Jupyter and for standalone report files; every name from the data is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+from .text import deviation_rows, headline
+
+__all__ = ["comparison_html", "html_table"]
+
+_STYLE = """<style>
+.csm {font-family: system-ui, sans-serif; font-size: 14px}
+.csm table {border-collapse: collapse; margin: 4px 0 12px}
+.csm td, .csm th {border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left}
+.csm td.n {text-align: right; font-variant-numeric: tabular-nums}
+</style>"""
+
+
+def html_table(header: list[str], rows: list[list[str]], numeric: tuple[int, ...] = ()) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='n'>{escape(str(c))}</td>" if i in numeric
+                         else f"<td>{escape(str(c))}</td>" for i, c in enumerate(r)) + "</tr>"
+        for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def comparison_html(result, *, full_page: bool = False, limit: int = 20) -> str:
+    """The comparison as HTML: a fragment for Jupyter, or a whole page."""
+    parts = [_STYLE, "<div class='csm'>",
+             f"<h3>Comparison with flowchart {escape(result.flowchart.name)}</h3>",
+             html_table(["", ""], [[k, v] for k, v in headline(result)]),
+             f"<h4>Deviations ({len(result.deviations)})</h4>"]
+    if len(result.deviations):
+        parts.append(html_table(["kind", "where", "cases", "share", "time cost"],
+                                deviation_rows(result.deviations, limit), numeric=(2, 3, 4)))
+    else:
+        parts.append("<p>None: every case follows the flowchart.</p>")
+    if len(result.accepted_deviations):
+        parts.append(f"<h4>Accepted deviations ({len(result.accepted_deviations)})</h4>")
+        parts.append(html_table(["kind", "where", "cases", "share", "time cost"],
+                                deviation_rows(result.accepted_deviations, limit),
+                                numeric=(2, 3, 4)))
+    parts.append("</div>")
+    body = "\n".join(parts)
+    if not full_page:
+        return body
+    title = escape(f"cs_mining: {result.flowchart.name}")
+    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{title}</title></head><body>\n{body}\n</body></html>\n")

@@ -1,0 +1,34 @@
+"""Markdown for pasting into tickets and wikis."""
+
+from __future__ import annotations
+
+from .text import deviation_rows, headline
+
+__all__ = ["render_comparison_markdown", "md_table"]
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def render_comparison_markdown(result, *, limit: int = 20) -> str:
+    """A Markdown report of a comparison: headline, deviations, accepted deviations."""
+    lines = [f"# Comparison with flowchart *{_cell(result.flowchart.name)}*", ""]
+    lines += md_table(["", ""], [[f"**{k}**", v] for k, v in headline(result)])
+    lines += ["", f"## Deviations ({len(result.deviations)})", ""]
+    if len(result.deviations):
+        lines += md_table(["kind", "where", "cases", "share", "time cost"],
+                          deviation_rows(result.deviations, limit))
+    else:
+        lines.append("None: every case follows the flowchart.")
+    if len(result.accepted_deviations):
+        lines += ["", f"## Accepted deviations ({len(result.accepted_deviations)})", ""]
+        lines += md_table(["kind", "where", "cases", "share", "time cost"],
+                          deviation_rows(result.accepted_deviations, limit))
+    return "\n".join(lines) + "\n"

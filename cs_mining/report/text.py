@@ -1,0 +1,101 @@
+"""Aligned plain-text summaries for terminals (what ``print(result)`` shows)."""
+
+from __future__ import annotations
+
+from ..flowchart.model import format_duration
+
+__all__ = ["render_comparison", "deviation_rows", "where", "headline"]
+
+
+def where(row) -> str:
+    """Where a deviation happens, in words: the step, and the arrow around it."""
+    kind, source, target, activity = row["kind"], row["source"], row["target"], row["activity"]
+    arrow = f"{source or 'start'} -> {target or 'end'}"
+    if kind in ("skipped_step",):
+        return f"{activity} (between {arrow})"
+    if kind == "rework":
+        return f"{activity} again (after {source})"
+    if kind in ("unexpected_transition", "unused_path"):
+        return arrow
+    return str(activity)
+
+
+def deviation_rows(frame, limit: int | None = 10) -> list[list[str]]:
+    """Rows of strings for a deviations table: kind, where, cases, share, time cost."""
+    rows = []
+    for row in frame.head(limit).to_dict("records") if limit else frame.to_dict("records"):
+        cost = row["time_cost_s"]
+        cost_text = "-" if cost is None or cost != cost else (
+            ("+" if cost > 0 else "") + format_duration(cost))
+        rows.append([row["kind"], where(row), f"{row['cases']:,}", f"{row['case_share']:.1%}",
+                     cost_text])
+    return rows
+
+
+def table(header: list[str], rows: list[list[str]], *, indent: str = "  ",
+          right: tuple[int, ...] = ()) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else \
+        [len(h) for h in header]
+    out = []
+    for r in [header] + rows:
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(r, widths))]
+        out.append(indent + "  ".join(cells).rstrip())
+    return out
+
+
+def headline(result) -> list[tuple[str, str]]:
+    log, c = result.log_summary, result.conformance
+    source = log.get("source") or "log"
+    period = "-"
+    if log.get("first_event"):
+        period = f"{log['first_event'][:10]} .. {log['last_event'][:10]}"
+    rows = [
+        ("Log", f"{source}: {log['events']:,} events, {log['cases']:,} cases, "
+                f"{log['activities']} activities, {log['variants']:,} variants; "
+                f"{log['rejected_rows']:,} rows rejected"),
+        ("Period", period),
+        ("Flowchart", result.flowchart.name + (f" ({result.flowchart.path})"
+                                               if result.flowchart.path else "")),
+        ("Fitness", f"{c['fitness']:.3f} (pm4py token-based replay)"),
+        ("Conforming", f"{c['conforming_case_share']:.1%} of cases ({c['conforming_cases']:,} of "
+                       f"{c['cases']:,}) follow the flowchart end to end"),
+    ]
+    if c.get("alignment_fitness") is not None:
+        rows.append(("Alignments", f"fitness {c['alignment_fitness']:.3f} over "
+                                   f"{c['aligned_variants']} variants"))
+    return rows
+
+
+def render_comparison(result, *, limit: int = 10) -> str:
+    """The ten-second summary of a comparison."""
+    lines = [f"Comparison with flowchart {result.flowchart.name!r}", ""]
+    head = headline(result)
+    width = max(len(k) for k, _ in head)
+    lines += [f"{k:<{width}}  {v}" for k, v in head]
+    dev = result.deviations
+    lines += ["", f"Deviations: {len(dev)} (ranked by cases x time cost; time cost = median "
+                  "throughput of affected cases minus conforming ones)"]
+    if len(dev):
+        lines += table(["kind", "where", "cases", "share", "time cost"],
+                       deviation_rows(dev, limit), right=(2, 3, 4))
+        if len(dev) > limit:
+            lines.append(f"  ... and {len(dev) - limit} more (--format json or "
+                         "result.deviations for all)")
+    acc = result.accepted_deviations
+    if len(acc):
+        lines += ["", f"Accepted deviations: {len(acc)} (listed in the flowchart; not counted "
+                      "against conformance)"]
+        lines += table(["kind", "where", "cases", "share", "time cost"],
+                       deviation_rows(acc, limit), right=(2, 3, 4))
+    bottlenecks = getattr(result, "bottleneck_table", None)
+    if bottlenecks:
+        lines += ["", "Bottlenecks (worst first):"]
+        rows = [[f"{b['source']} -> {b['target']}", f"{b['cases']:,}",
+                 format_duration(b['median_wait_s']), format_duration(b.get('target_s')),
+                 format_duration(b['excess_wait_s'])] for b in bottlenecks[:limit]]
+        lines += table(["arrow", "cases", "median wait", "target", "excess wait"], rows,
+                       right=(1, 2, 3, 4))
+    for note in getattr(result, "notes", []):
+        lines.append(f"Note: {note}")
+    return "\n".join(lines)

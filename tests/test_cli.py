@@ -1,0 +1,120 @@
+"""The command line: every help ends with an example that runs; errors are one line, exit 2."""
+
+import json
+import shlex
+
+import jsonschema
+import pytest
+
+from cs_mining.cli import EXAMPLES, build_parser, main
+from cs_mining.report.json import SCHEMA_PATH
+
+from conftest import ROOT, SAMPLES
+
+DATA = ROOT / "tests" / "data"
+HELPDESK = str(SAMPLES / "helpdesk.csv")
+CHART = str(SAMPLES / "helpdesk.yaml")
+
+
+def subcommands(parser, prefix=()):
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        for name, sub in action.choices.items():
+            yield prefix + (name,), sub
+            if sub._subparsers:
+                yield from subcommands(sub, prefix + (name,))
+
+
+LEAVES = [(path, sub) for path, sub in subcommands(build_parser())
+          if not sub._subparsers]
+
+
+@pytest.mark.parametrize("path,sub", LEAVES, ids=[" ".join(p) for p, _ in LEAVES])
+def test_every_command_help_ends_with_an_example(path, sub):
+    text = sub.format_help().rstrip()
+    assert text.splitlines()[-2] == "Example:"
+    assert text.splitlines()[-1].strip() == EXAMPLES[" ".join(path)]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_help_example_runs(name, tmp_path, monkeypatch, capsys):
+    if name == "simulate":
+        pytest.importorskip("cs_mining.simulate")
+    (tmp_path / "sample_logs").symlink_to(SAMPLES)
+    (tmp_path / "tests").symlink_to(ROOT / "tests")
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(EXAMPLES[name])[3:]  # drop "python -m cs_mining"
+    assert main(argv) == 0, capsys.readouterr().err
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("validate", "discover", "compare", "flowchart", "simulate"):
+        assert f"\n    {command}" in out
+
+
+def test_compare_json_follows_the_schema(capsys):
+    assert main(["compare", HELPDESK, "--flowchart", CHART, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    assert document["log"]["events"] == 21348 and document["log"]["cases"] == 4580
+
+
+def test_compare_writes_report_and_cases(tmp_path, capsys):
+    report, cases = tmp_path / "r.html", tmp_path / "cases.csv"
+    assert main(["compare", HELPDESK, "--flowchart", CHART, "-o", str(report),
+                 "--cases-out", str(cases)]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith(f"Full report written to {report}")
+    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    lines = cases.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "case_id,variant,conforming,deviations"
+    assert len(lines) == 1 + 4580
+
+
+def test_fail_under_fitness_exits_1(capsys):
+    assert main(["compare", HELPDESK, "--flowchart", CHART, "--fail-under-fitness", "0.99"]) == 1
+    assert "is under --fail-under-fitness 0.99" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["validate", "missing.csv"], "error: missing.csv: file not found"),
+    (["validate", str(DATA / "load" / "missing_column.csv")],
+     f"error: {DATA / 'load' / 'missing_column.csv'}: no activity column found; columns are "
+     "'Ticket', 'Step', 'When' (use --activity-column)"),
+    (["compare", HELPDESK, "--flowchart", str(DATA / "flowcharts" / "unknown_arrow_target.yaml")],
+     f"error: {DATA / 'flowcharts' / 'unknown_arrow_target.yaml'}:9: arrow 'triage -> asign' "
+     "points to unknown step 'asign' (did you mean 'assign'?)"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [message]
+    assert "Traceback" not in err
+
+
+def test_flowchart_check_prints_one_line_per_problem(capsys):
+    path = DATA / "flowcharts" / "unknown_arrow_target.yaml"
+    assert main(["flowchart", "check", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:9: arrow 'triage -> asign' points to unknown step 'asign' "
+        "(did you mean 'assign'?)"]
+
+
+def test_validate_writes_rejected_rows(tmp_path, capsys):
+    out = tmp_path / "rejected.csv"
+    assert main(["validate", str(DATA / "load" / "bad_rows.csv"), "--rejected-out", str(out),
+                 "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rejected = out.read_text(encoding="utf-8").splitlines()
+    assert report["rows_read"] == report["events_kept"] + report["rows_rejected"]
+    assert len(rejected) == 1 + report["rows_rejected"]
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", HELPDESK])
+    assert exit_.value.code == 2
+    assert "--flowchart" in capsys.readouterr().err

@@ -1,0 +1,264 @@
+"""compare(): logs built so that their deviations are known, each kind alone and combined.
+
+Every test asserts what is reported and that nothing else is.
+"""
+
+import json
+
+import jsonschema
+import pm4py
+import pytest
+
+from cs_mining.compare import compare
+from cs_mining.flowchart import FlowchartBuilder
+from cs_mining.report.json import SCHEMA_PATH
+from cs_mining.testing import log_from_text
+
+
+def service_chart(accept=()):
+    """Answer -> Record -> (Advise -> Report | Solve on phone) -> Close."""
+    b = (FlowchartBuilder("Service request", touchpoint="phone", request_type="service request")
+         .start("s", "Call").step("answer", "Answer").step("record", "Record")
+         .decision("how", "Visit needed?")
+         .step("advise", "Advise").step("report", "Report").step("phone", "Solve on phone")
+         .step("close", "Close").end("e", "Done")
+         .chain("s", "answer", "record", "how")
+         .arrow("how", "advise", label="visit").arrow("how", "phone", label="no visit")
+         .chain("advise", "report", "close", "e").arrow("phone", "close"))
+    for kind, kwargs in accept:
+        b.accept(kind, **kwargs)
+    return b.build()
+
+
+CONFORMING = """
+    C1: Answer 09:00, Record 09:10, Advise 09:20, Report 10:00, Close 11:00
+    C2: Answer 09:00, Record 09:10, Solve on phone 09:30, Close 09:40
+"""
+
+
+def found(result):
+    return {(r.kind, r.source, r.target, r.activity): r.cases
+            for r in result.deviations.itertuples()}
+
+
+def test_conforming_log_has_no_deviations_and_full_fitness():
+    result = compare(log_from_text(CONFORMING), service_chart())
+    assert found(result) == {}
+    assert result.conformance["fitness"] == 1.0
+    assert result.conformance["conforming_case_share"] == 1.0
+
+
+def test_skipped_step_alone():
+    log = log_from_text(CONFORMING + "S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00")
+    result = compare(log, service_chart())
+    assert found(result) == {("skipped_step", "Answer", "Advise", "Record"): 1}
+    assert result.cases(kind="skipped_step", activity="Record") == ["S1"]
+    assert result.conformance["conforming_cases"] == 2
+
+
+def test_skip_behind_unknown_activity_is_still_a_skip():
+    log = log_from_text(CONFORMING + """
+        S1: Answer 09:00, Transfer to billing 09:03, Advise 09:05, Report 09:30, Close 10:00
+    """)
+    assert found(compare(log, service_chart())) == {
+        ("unknown_activity", None, None, "Transfer to billing"): 1,
+        ("skipped_step", "Answer", "Advise", "Record"): 1,
+    }
+
+
+def test_unknown_activity_alone_takes_its_transitions_with_it():
+    log = log_from_text(CONFORMING + """
+        U1: Answer 09:00, Record 09:10, Ask supervisor 09:12, Solve on phone 09:30, Close 09:40
+        U2: Answer 09:00, Record 09:10, Ask supervisor 09:12, Solve on phone 09:30, Close 09:40
+    """)
+    result = compare(log, service_chart())
+    assert found(result) == {("unknown_activity", None, None, "Ask supervisor"): 2}
+    row = result.deviations.iloc[0]
+    assert (row.events, row.case_share) == (2, pytest.approx(2 / 4))
+    # pm4py's replay ignores activities missing from the net (pm4py-core #435) ...
+    assert result.conformance["fitness"] == 1.0
+    # ... but those cases do not follow the flowchart.
+    assert result.conformance["conforming_case_share"] == 0.5
+
+
+def test_rework_repeat_and_jump_back():
+    log = log_from_text(CONFORMING + """
+        R1: Answer 09:00, Record 09:10, Record 09:15, Solve on phone 09:30, Close 09:40
+        R2: Answer 09:00, Record 09:10, Advise 09:20, Record 09:30, Advise 09:40, Report 10:00, Close 11:00
+    """)
+    assert found(compare(log, service_chart())) == {
+        ("rework", "Record", "Record", "Record"): 1,
+        ("rework", "Advise", "Record", "Record"): 1,
+    }
+
+
+def test_unexpected_transition_between_branches():
+    log = log_from_text(CONFORMING + """
+        X1: Answer 09:00, Record 09:10, Solve on phone 09:20, Report 09:30, Close 09:40
+    """)
+    result = compare(log, service_chart())
+    assert found(result) == {("unexpected_transition", "Solve on phone", "Report", None): 1}
+    assert result.cases(kind="unexpected_transition") == ["X1"]
+
+
+def test_wrong_start_and_wrong_end():
+    log = log_from_text(CONFORMING + """
+        W1: Record 09:10, Solve on phone 09:20, Close 09:40
+        W2: Answer 09:00, Record 09:10, Advise 09:20
+    """)
+    assert found(compare(log, service_chart())) == {
+        ("wrong_start", None, None, "Record"): 1,
+        ("wrong_end", None, None, "Advise"): 1,
+    }
+
+
+def test_open_after_turns_recent_wrong_end_into_incomplete_case():
+    log = log_from_text(CONFORMING + """
+        W1: Answer 09:00, Record 09:10, Advise 09:20
+        W2: Answer 09:00, Record d3 09:10, Advise d3 09:20
+    """)
+    result = compare(log, service_chart(), open_after="2024-01-03 00:00")
+    assert found(result) == {("wrong_end", None, None, "Advise"): 1,
+                             ("incomplete_case", None, None, "Advise"): 1}
+    assert result.cases(kind="incomplete_case") == ["W2"]
+
+
+def test_unused_path_is_reported_with_zero_cases():
+    log = log_from_text("C1: Answer 09:00, Record 09:10, Advise 09:20, Report 10:00, Close 11:00")
+    assert found(compare(log, service_chart())) == {
+        ("unused_path", "Record", "Solve on phone", None): 0,
+        ("unused_path", "Solve on phone", "Close", None): 0,
+    }
+
+
+def test_all_kinds_combined_with_exact_case_counts():
+    log = log_from_text(CONFORMING + """
+        S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00
+        S2: Answer 09:00, Hold 09:01, Advise 09:05, Report 09:30, Close 10:00
+        R1: Answer 09:00, Record 09:10, Record 09:15, Solve on phone 09:30, Close 09:40
+        X1: Answer 09:00, Record 09:10, Solve on phone 09:20, Report 09:30, Close 09:40
+        W1: Record 09:10, Solve on phone 09:20, Close 09:40
+        W2: Answer 09:00, Record 09:10, Advise 09:20
+    """)
+    result = compare(log, service_chart())
+    assert found(result) == {
+        ("skipped_step", "Answer", "Advise", "Record"): 2,
+        ("unknown_activity", None, None, "Hold"): 1,
+        ("rework", "Record", "Record", "Record"): 1,
+        ("unexpected_transition", "Solve on phone", "Report", None): 1,
+        ("wrong_start", None, None, "Record"): 1,
+        ("wrong_end", None, None, "Advise"): 1,
+    }
+    assert sorted(result.cases(kind="skipped_step")) == ["S1", "S2"]
+    assert result.conformance["conforming_cases"] == 2
+
+
+def test_accepted_deviation_is_reported_apart_and_keeps_conformance():
+    chart = service_chart(accept=[("skipped_step", {"activity": "record"})])
+    log = log_from_text(CONFORMING + "S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00")
+    result = compare(log, chart)
+    assert found(result) == {}
+    acc = result.accepted_deviations
+    assert list(zip(acc.kind, acc.activity, acc.cases)) == [("skipped_step", "Record", 1)]
+    assert bool(acc.accepted.iloc[0]) is True
+    assert result.conformance["conforming_case_share"] == 1.0
+
+
+def test_time_cost_is_median_throughput_against_conforming_cases():
+    # conforming: 120 min and 40 min -> median 80 min; the skip case takes 60 min.
+    log = log_from_text("""
+        C1: Answer 09:00, Record 09:10, Advise 09:20, Report 10:00, Close 11:00
+        C2: Answer 09:00, Record 09:10, Solve on phone 09:30, Close 09:40
+        S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00
+    """)
+    row = compare(log, service_chart()).deviations.iloc[0]
+    assert row.time_cost_s == (60 - 80) * 60
+    assert row.impact_s == 1 * (60 - 80) * 60
+
+
+def parallel_chart():
+    """Open -> (Check stock || Check credit) -> Confirm."""
+    return (FlowchartBuilder("Order").start("s").step("open", "Open")
+            .parallel("split").step("stock", "Check stock").step("credit", "Check credit")
+            .parallel("join").step("confirm", "Confirm").end("e")
+            .chain("s", "open", "split").arrow("split", "stock").arrow("split", "credit")
+            .arrow("stock", "join").arrow("credit", "join").chain("join", "confirm", "e").build())
+
+
+def test_parallel_branches_interleave_legitimately():
+    log = log_from_text("""
+        P1: Open, Check stock, Check credit, Confirm
+        P2: Open, Check credit, Check stock, Confirm
+    """)
+    result = compare(log, parallel_chart())
+    assert found(result) == {}
+    assert result.conformance["conforming_case_share"] == 1.0
+
+
+def test_skip_inside_parallel_block_is_found_by_alignment():
+    log = log_from_text("""
+        P1: Open, Check stock, Check credit, Confirm
+        P2: Open, Check credit, Check stock, Confirm
+        P3: Open, Check stock, Confirm
+    """)
+    result = compare(log, parallel_chart())
+    assert found(result) == {("skipped_step", "Check stock", "Confirm", "Check credit"): 1}
+    assert result.cases(kind="skipped_step") == ["P3"]
+
+
+def test_fitness_equals_pm4py_on_the_same_log_and_net():
+    log = log_from_text(CONFORMING + """
+        S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00
+        R1: Answer 09:00, Record 09:10, Record 09:15, Solve on phone 09:30, Close 09:40
+        W2: Answer 09:00, Record 09:10, Advise 09:20
+        W3: Answer 09:00, Record 09:10, Advise 09:20
+    """)
+    chart = service_chart()
+    result = compare(log, chart)
+    petri = chart.to_petri_net()
+    theirs = pm4py.fitness_token_based_replay(log, petri.net, petri.initial_marking,
+                                              petri.final_marking)
+    assert result.conformance["fitness"] == pytest.approx(theirs["log_fitness"])
+    assert result.conformance["average_trace_fitness"] == pytest.approx(
+        theirs["average_trace_fitness"])
+    assert result.conformance["fit_case_share"] == pytest.approx(
+        theirs["percentage_of_fitting_traces"] / 100)
+
+
+def test_json_follows_the_schema_and_keeps_names():
+    log = log_from_text(CONFORMING + "T1: Answer 09:00, வாடிக்கையாளர் அழைப்பு 09:01, Record 09:10, "
+                                     "Solve on phone 09:20, Close 09:40")
+    result = compare(log, service_chart())
+    document = json.loads(result.to_json())
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    assert document["schema_version"] == 1
+    assert document["bottlenecks"] == [] and document["improvement_areas"] == []
+    assert document["deviations"][0]["activity"] == "வாடிக்கையாளர் அழைப்பு"
+    assert "வாடிக்கையாளர் அழைப்பு" in result.to_json()
+    assert "வாடிக்கையாளர் அழைப்பு" in result.to_html()
+    assert "வாடிக்கையாளர் அழைப்பு" in str(result)
+
+
+def test_case_table_lists_each_case_with_its_deviations():
+    log = log_from_text(CONFORMING + "S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00")
+    table = compare(log, service_chart()).case_table().set_index("case_id")
+    assert table.loc["S1", "deviations"] == "skipped_step:Record"
+    assert not table.loc["S1", "conforming"]
+    assert table.loc["C1", "deviations"] == "" and table.loc["C1", "conforming"]
+
+
+def test_inclusive_block_runs_conform_even_where_token_replay_misses_them():
+    chart = (FlowchartBuilder("Refund").start("s").step("open", "Open").inclusive("split")
+             .step("refund", "Refund").step("credit", "Credit").inclusive("join")
+             .step("close", "Close").end("e")
+             .chain("s", "open", "split").arrow("split", "refund").arrow("split", "credit")
+             .arrow("refund", "join").arrow("credit", "join").chain("join", "close", "e").build())
+    log = log_from_text("""
+        I1: Open, Refund, Close
+        I2: Open, Credit, Close
+        I3: Open, Refund, Credit, Close
+        I4: Open, Credit, Refund, Close
+    """)
+    result = compare(log, chart)
+    assert found(result) == {}
+    assert result.conformance["conforming_case_share"] == 1.0
