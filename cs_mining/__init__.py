@@ -17,6 +17,7 @@ from .errors import (ConfigError, CsMiningError, CsMiningWarning, EngineError,
 from .flowchart import (AcceptedDeviation, Arrow, Flowchart, FlowchartBuilder, Node,
                         PetriNetModel, read_flowchart, write_flowchart)
 from .load import LoadedLog, LoadReport, as_events, load_log
+from .simulate import GroundTruth, SimulatedLog, simulate
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "AcceptedDeviation", "PetriNetModel",
     "discover", "Flow",
     "compare", "Comparison",
+    "simulate", "SimulatedLog", "GroundTruth",
     "CsMiningError", "LogError", "FlowchartError", "ConfigError", "EngineError",
     "CsMiningWarning",
 ]

@@ -120,3 +120,17 @@ def test_non_ascii_names_survive(tmp_path):
                            "arrows: [s -> a -> e]")
     back = read_flowchart(write_flowchart(chart, tmp_path / "t.yaml"))
     assert back.name == "அழைப்பு" and back.nodes["a"].label == "Zvans saņemts"
+
+
+def test_yes_and_no_branch_labels_stay_text():
+    chart = read_flowchart("""
+name: x
+steps: [{id: s, kind: start}, {id: d, kind: decision}, {id: a}, {id: b}, {id: e, kind: end}]
+arrows:
+  - s -> d
+  - {from: d, to: a, label: yes}
+  - {from: d, to: b, label: no}
+  - a -> e
+  - b -> e
+""")
+    assert sorted(a.label for a in chart.arrows if a.label) == ["no", "yes"]
