@@ -118,3 +118,17 @@ def test_usage_error_exits_2(capsys):
         main(["compare", HELPDESK])
     assert exit_.value.code == 2
     assert "--flowchart" in capsys.readouterr().err
+
+
+def test_flowchart_convert_bpmn_to_yaml_round_trips(tmp_path, capsys):
+    from cs_mining import read_flowchart
+
+    source = DATA / "bpmn" / "camunda_order_out_of_stock.bpmn"
+    out = tmp_path / "order.yaml"
+    assert main(["flowchart", "convert", str(source), "-o", str(out)]) == 0
+    original, converted = read_flowchart(source), read_flowchart(out)
+    assert [(n.id, n.kind, n.label) for n in converted.node_list] == \
+        [(n.id, n.kind, n.label) for n in original.node_list]
+    assert [(a.source, a.target, a.label) for a in converted.arrows] == \
+        [(a.source, a.target, a.label) for a in original.arrows]
+    assert converted.allowed_transitions() == original.allowed_transitions()
