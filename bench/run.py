@@ -78,15 +78,42 @@ def ensure_logs() -> dict[str, Path]:
     logs = {"helpdesk_x47": helpdesk}
     simulated = DATA / "simulated_1m.csv"
     if not simulated.exists():
-        try:
-            from cs_mining.simulate import simulate_benchmark_log
-        except ImportError:
-            simulate_benchmark_log = None
-        if simulate_benchmark_log is not None:
-            simulate_benchmark_log(simulated, events=1_000_000, min_variants=5000)
-    if simulated.exists():
-        logs["simulated_1m"] = simulated
+        simulate_benchmark_log(simulated, DATA / "simulated_1m.yaml")
+    logs["simulated_1m"] = simulated
     return logs
+
+
+def benchmark_chart():
+    """Six parallel checks and two three-way decisions: 720 x 9 = 6,480 runs."""
+    from cs_mining.flowchart import FlowchartBuilder
+
+    b = (FlowchartBuilder("Benchmark service request", case_target="3d")
+         .start("s", "Request arrives").step("open", "Open case").parallel("split"))
+    checks = [f"check_{i}" for i in range(1, 7)]
+    for c in checks:
+        b.step(c, c.replace("_", " ").capitalize()).arrow("split", c).arrow(c, "join")
+    b.parallel("join").decision("how", "Resolution route?").decision("tell", "Inform how?")
+    b.chain("s", "open", "split")
+    for r in ("Remote fix", "Engineer visit", "Replacement"):
+        b.step(r.lower().replace(" ", "_"), r).arrow("how", r.lower().replace(" ", "_"))
+        b.arrow(r.lower().replace(" ", "_"), "inform")
+    b.step("inform", "Inform customer").arrow("join", "how").arrow("inform", "tell")
+    for t in ("Phone", "E-mail", "Letter"):
+        b.step(t.lower(), f"Confirm by {t.lower()}").arrow("tell", t.lower()).arrow(t.lower(),
+                                                                                    "close")
+    return b.step("close", "Close case").end("e").arrow("close", "e").build()
+
+
+def simulate_benchmark_log(path: Path, chart_path: Path, cases: int = 91_000) -> None:
+    from cs_mining.flowchart import write_flowchart
+    from cs_mining.simulate import simulate
+
+    chart = benchmark_chart()
+    write_flowchart(chart, chart_path)
+    sim = simulate(chart, cases=cases, seed=1, max_runs=20_000,
+                   plant="rework:inform=0.02,"
+                         "unknown:Transfer to billing@inform=0.02,wrong_end=0.02")
+    sim.events.to_csv(path, index=False)
 
 
 def machine() -> str:

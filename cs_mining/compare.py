@@ -79,13 +79,41 @@ def _judge_steps(steps: list[str], chart: Flowchart, allowed: set, first: set,
     return found
 
 
-def _replay(traces: list[tuple[str, ...]], petri) -> list[dict]:
+def _replay_chunk(traces: list[tuple[str, ...]], petri) -> list[dict]:
     from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
     from pm4py.objects.log.obj import Event, EventLog, Trace
 
     log = EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
-    return token_replay.apply(log, petri.net, petri.initial_marking, petri.final_marking,
-                              parameters={"show_progress_bar": False})
+    keep = ("trace_is_fit", "trace_fitness", "missing_tokens", "consumed_tokens",
+            "remaining_tokens", "produced_tokens")
+    return [{k: r[k] for k in keep} for r in token_replay.apply(
+        log, petri.net, petri.initial_marking, petri.final_marking,
+        parameters={"show_progress_bar": False})]
+
+
+_PARALLEL_FROM = 2000
+
+
+def _replay(traces: list[tuple[str, ...]], petri) -> list[dict]:
+    """pm4py token replay of each trace; with thousands of variants, split over processes.
+
+    Each variant is replayed once, by pm4py, whichever process runs it, so the
+    numbers are pm4py's own; forked workers inherit the net and pm4py's import.
+    """
+    import multiprocessing
+    import os
+
+    workers = min(os.cpu_count() or 1, 4)
+    if len(traces) < _PARALLEL_FROM or workers < 2 or \
+            "fork" not in multiprocessing.get_all_start_methods():
+        return _replay_chunk(traces, petri)
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(traces) // workers)
+    chunks = [traces[i:i + size] for i in range(0, len(traces), size)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = pool.map(_replay_chunk, chunks, [petri] * len(chunks))
+        return [r for part in parts for r in part]
 
 
 def _align(trace: tuple[str, ...], petri) -> dict:

@@ -3,6 +3,7 @@
 Every test asserts what is reported and that nothing else is.
 """
 
+import importlib
 import json
 
 import jsonschema
@@ -262,3 +263,19 @@ def test_inclusive_block_runs_conform_even_where_token_replay_misses_them():
     result = compare(log, chart)
     assert found(result) == {}
     assert result.conformance["conforming_case_share"] == 1.0
+
+
+def test_replay_split_over_processes_gives_pm4py_numbers(monkeypatch):
+    compare_module = importlib.import_module("cs_mining.compare")
+
+    log = log_from_text(CONFORMING + """
+        S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00
+        R1: Answer 09:00, Record 09:10, Record 09:15, Solve on phone 09:30, Close 09:40
+        W2: Answer 09:00, Record 09:10, Advise 09:20
+    """)
+    serial = compare(log, service_chart())
+    monkeypatch.setattr(compare_module, "_PARALLEL_FROM", 2)
+    parallel = compare(log, service_chart())
+    assert parallel.conformance == serial.conformance
+    assert parallel.variants["trace_fitness"].tolist() == \
+        serial.variants["trace_fitness"].tolist()
