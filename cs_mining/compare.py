@@ -245,6 +245,33 @@ class Comparison:
         cases["deviations"] = cases["case_id"].map(per_case).fillna("")
         return cases
 
+    def plot_deviations(self, ax=None, *, top: int = 10):
+        """Bar chart of the top deviations by cases; see :func:`cs_mining.plots.plot_deviations`.
+
+        Examples
+        --------
+        >>> from cs_mining.testing import log_from_text
+        >>> from cs_mining.flowchart import FlowchartBuilder
+        >>> chart = (FlowchartBuilder("T").start("s").step("a", "A").step("b", "B")
+        ...          .end("e").chain("s", "a", "b", "e").build())
+        >>> ax = compare(log_from_text("T1: A, B\\nT2: B"), chart).plot_deviations()
+        >>> [t.get_text() for t in ax.get_yticklabels()]
+        ['wrong_start: B']
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+        """
+        from .plots import plot_deviations
+
+        return plot_deviations(self.deviations, ax=ax, top=top)
+
+    def plot_flowchart(self, ax=None):
+        """The flowchart with steps shaded by how many cases deviate there.
+
+        See :func:`cs_mining.plots.plot_flowchart_deviations`.
+        """
+        from .plots import plot_flowchart_deviations
+
+        return plot_flowchart_deviations(self, ax=ax)
+
     def __repr__(self) -> str:
         c = self.conformance
         return (f"<Comparison {self.flowchart.name!r}: {c['cases']:,} cases, fitness "

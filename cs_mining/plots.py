@@ -28,7 +28,8 @@ from typing import Any
 
 import matplotlib
 
-__all__ = ["font_families", "plot_style", "new_axes", "save_figure"]
+__all__ = ["font_families", "plot_style", "new_axes", "save_figure", "plot_deviations",
+           "plot_flowchart_deviations"]
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 # DejaVu Sans comes with matplotlib and covers Latin (Latvian included),
@@ -168,3 +169,91 @@ def save_figure(figure, path, **kwargs: Any) -> Path:
     with plot_style():
         fig.savefig(path, **kwargs)
     return path
+
+
+_KIND_COLOURS = {
+    "unknown_activity": "#8e6c8a", "skipped_step": "#d1495b", "rework": "#edae49",
+    "unexpected_transition": "#00798c", "wrong_start": "#30638e", "wrong_end": "#003d5b",
+    "incomplete_case": "#9aa5b1", "unused_path": "#c9ccd1",
+}
+
+
+def plot_deviations(deviations, ax=None, *, top: int = 10):
+    """Horizontal bars: cases per deviation, the first-ranked on top, coloured by kind.
+
+    Parameters
+    ----------
+    deviations : pandas.DataFrame
+        ``Comparison.deviations`` (columns ``kind``, ``source``, ``target``,
+        ``activity``, ``cases``, ``case_share``).
+    ax : matplotlib.axes.Axes or None, default=None
+    top : int, default=10
+        How many deviations, in their ranked order.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> table = pd.DataFrame({"kind": ["skipped_step", "rework"], "source": ["A", "B"],
+    ...                       "target": ["C", "B"], "activity": ["B", "B"],
+    ...                       "cases": [12, 5], "case_share": [0.12, 0.05]})
+    >>> ax = plot_deviations(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['rework: B again (after B)', 'skipped_step: B (between A -> C)']
+    >>> plt.close(ax.figure)
+    """
+    from .report.text import where
+
+    rows = deviations[deviations["cases"] > 0].head(top).iloc[::-1]
+    with plot_style():
+        ax = new_axes(ax, figsize=(8, 0.45 * max(len(rows), 2) + 1.2))
+        labels = [f"{r['kind']}: {where(r)}" for r in rows.to_dict("records")]
+        colours = [_KIND_COLOURS.get(k, "#888888") for k in rows["kind"]]
+        bars = ax.barh(range(len(rows)), rows["cases"], color=colours)
+        ax.set_yticks(range(len(rows)), labels)
+        for bar, share in zip(bars, rows["case_share"]):
+            ax.annotate(f" {share:.1%}", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                        va="center", fontsize=8)
+        ax.set_xlabel("cases")
+        ax.set_title("Deviations from the flowchart (ranked by cases x time cost)")
+        ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def plot_flowchart_deviations(comparison, ax=None):
+    """The flowchart with each step shaded by the share of cases deviating at it.
+
+    A step is shaded when cases skip it, redo it, start or end at it, or leave
+    it by an arrow the flowchart does not have; the darker, the larger the share.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    ax : matplotlib.axes.Axes or None, default=None
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import numpy as np
+    from matplotlib import colormaps, colors
+
+    chart = comparison.flowchart
+    by_label = {s.label: s.id for s in chart.steps}
+    dev = comparison.deviations
+    shares: dict[str, float] = {}
+    for row in dev[dev["cases"] > 0].to_dict("records"):
+        name = row["activity"] if row["kind"] != "unexpected_transition" else row["source"]
+        if name in by_label:
+            shares[by_label[name]] = shares.get(by_label[name], 0.0) + row["case_share"]
+    cmap = colormaps["Reds"]
+    top = max(shares.values(), default=0.0)
+    highlight = {step: colors.to_hex(cmap(0.15 + 0.6 * float(np.sqrt(share / top))))
+                 for step, share in shares.items()} if top else {}
+    with plot_style():
+        ax = chart.draw(ax=ax, highlight=highlight,
+                        title=f"{chart.name}: where cases leave the flowchart")
+    return ax

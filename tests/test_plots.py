@@ -103,3 +103,45 @@ def test_new_axes_uses_the_given_axes_or_makes_a_figure():
     assert ax.figure.get_size_inches().tolist() == [3.0, 2.0]
     assert plots.new_axes(ax) is ax
     plt.close(ax.figure)
+
+
+def _small_comparison():
+    from cs_mining import compare
+    from cs_mining.flowchart import FlowchartBuilder
+    from cs_mining.testing import log_from_text
+
+    chart = (FlowchartBuilder("Tickets").start("s").step("open", "Open")
+             .step("solve", "Solve").step("close", "Close").end("e")
+             .chain("s", "open", "solve", "close", "e").build())
+    log = log_from_text("""
+        T1: Open 09:00, Solve 10:00, Close 11:00
+        T2: Open 09:00, Close 09:10
+        T3: Open 09:00, Close 09:20
+        T4: Open 09:00, Solve 09:30, Solve 12:00, Close 13:00
+    """)
+    return compare(log, chart)
+
+
+def test_plot_deviations_draws_one_bar_per_deviation_in_rank_order():
+    import matplotlib.pyplot as plt
+
+    result = _small_comparison()
+    ax = result.plot_deviations()
+    widths = [p.get_width() for p in ax.patches]
+    # barh draws bottom-up: the first-ranked deviation is the last bar.
+    assert widths[::-1] == result.deviations["cases"].tolist() == [1, 2]
+    assert [t.get_text() for t in ax.get_yticklabels()][::-1] == [
+        "rework: Solve again (after Solve)", "skipped_step: Solve (between Open -> Close)"]
+    plt.close(ax.figure)
+
+
+def test_plot_flowchart_shades_only_steps_with_deviations():
+    import matplotlib.pyplot as plt
+
+    ax = _small_comparison().plot_flowchart()
+    fills = {p.get_gid(): p.get_facecolor() for p in ax.patches
+             if (p.get_gid() or "").startswith("node:")}
+    plain = fills["node:open"]
+    assert fills["node:close"] == plain
+    assert fills["node:solve"] != plain
+    plt.close(ax.figure)
