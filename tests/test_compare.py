@@ -279,3 +279,12 @@ def test_replay_split_over_processes_gives_pm4py_numbers(monkeypatch):
     assert parallel.conformance == serial.conformance
     assert parallel.variants["trace_fitness"].tolist() == \
         serial.variants["trace_fitness"].tolist()
+
+
+def test_html_page_embeds_figures_and_escapes_names():
+    log = log_from_text(CONFORMING + "T1: Answer 09:00, <script>x</script> 09:01, Record 09:10, "
+                                     "Solve on phone 09:20, Close 09:40")
+    page = compare(log, service_chart()).to_html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<img alt=") == 2
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page

@@ -25,8 +25,29 @@ def html_table(header: list[str], rows: list[list[str]], numeric: tuple[int, ...
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def comparison_html(result, *, full_page: bool = False, limit: int = 20) -> str:
-    """The comparison as HTML: a fragment for Jupyter, or a whole page."""
+def figure_img(draw, alt: str) -> str:
+    """An <img> tag holding the PNG of the Axes that ``draw()`` returns (glyphs drawn, so
+    names in any script show without the reader's fonts)."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from ..plots import plot_style
+
+    ax = draw()
+    buffer = io.BytesIO()
+    with plot_style():
+        ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(ax.figure)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"<img alt='{escape(alt)}' src='data:image/png;base64,{data}' style='max-width:100%'>"
+
+
+def comparison_html(result, *, full_page: bool = False, limit: int = 20,
+                    figures: bool | None = None) -> str:
+    """The comparison as HTML: a fragment for Jupyter, or a whole page (with figures)."""
+    figures = full_page if figures is None else figures
     parts = [_STYLE, "<div class='csm'>",
              f"<h3>Comparison with flowchart {escape(result.flowchart.name)}</h3>",
              html_table(["", ""], [[k, v] for k, v in headline(result)]),
@@ -41,6 +62,10 @@ def comparison_html(result, *, full_page: bool = False, limit: int = 20) -> str:
         parts.append(html_table(["kind", "where", "cases", "share", "time cost"],
                                 deviation_rows(result.accepted_deviations, limit),
                                 numeric=(2, 3, 4)))
+    if figures and len(result.deviations[result.deviations["cases"] > 0]):
+        parts.append("<h4>Figures</h4>")
+        parts.append(figure_img(result.plot_deviations, "Deviations by cases"))
+        parts.append(figure_img(result.plot_flowchart, "Flowchart shaded by deviations"))
     parts.append("</div>")
     body = "\n".join(parts)
     if not full_page:
