@@ -2,14 +2,18 @@
 
 The stages, top to bottom: ``load`` (read and validate event logs),
 ``flowchart`` (the intended process), ``discover`` (the actual flow),
-``compare`` (deviations and conformance), ``simulate`` (logs with planted
-truth), and the presentation layers ``report``, ``plots`` and ``cli``.
+``compare`` (deviations and conformance), ``bottlenecks`` (waits against time
+targets), ``simulate`` (logs with planted truth), and the presentation layers
+``report``, ``plots``, ``batch`` and ``cli``.
 
 >>> import cs_mining
->>> sorted(cs_mining.__all__)[:4]
-['AcceptedDeviation', 'Arrow', 'Comparison', 'ConfigError']
+>>> log = cs_mining.load_log("sample_logs/helpdesk.csv")  # doctest: +SKIP
+>>> "compare" in cs_mining.__all__ and "load_log" in cs_mining.__all__
+True
 """
 
+from .bottlenecks import Bottlenecks, Workload, bottlenecks, workload
+from .calendar import Calendar
 from .compare import Comparison, compare
 from .discover import Flow, discover
 from .errors import (ConfigError, CsMiningError, CsMiningWarning, EngineError,
@@ -27,6 +31,7 @@ __all__ = [
     "AcceptedDeviation", "PetriNetModel",
     "discover", "Flow",
     "compare", "Comparison",
+    "bottlenecks", "Bottlenecks", "workload", "Workload", "Calendar",
     "simulate", "SimulatedLog", "GroundTruth",
     "CsMiningError", "LogError", "FlowchartError", "ConfigError", "EngineError",
     "CsMiningWarning",

@@ -24,6 +24,8 @@ EXAMPLES = {
                       "-o helpdesk.png",
     "flowchart convert": "python -m cs_mining flowchart convert tests/data/bpmn/camunda_order_out_of_stock.bpmn "
                          "-o order.yaml",
+    "bottlenecks": "python -m cs_mining bottlenecks sample_logs/helpdesk.csv "
+                   "--flowchart sample_logs/helpdesk.yaml --clock-stopped Wait",
     "simulate": "python -m cs_mining simulate sample_logs/helpdesk.yaml --cases 500 --seed 1 "
                 "-o simulated.csv",
 }
@@ -70,6 +72,42 @@ def _add_log_options(p: argparse.ArgumentParser) -> None:
                    help="set exact duplicate rows aside instead of keeping them")
     r.add_argument("--rejected-out", metavar="FILE", type=Path,
                    help="write rejected rows, with their reason, to this CSV")
+
+
+def _add_wait_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("waiting time and targets")
+    g.add_argument("--clock-stopped", action="append", metavar="NAME",
+                   help="an activity that pauses the service clock (e.g. 'Wait - User'); its "
+                        "time is not counted against targets; repeat, or give a regex")
+    g.add_argument("--min-cases", type=int, metavar="N",
+                   help="rank a transition only when at least N cases take it "
+                        "(default: 1%% of cases, between 2 and 10)")
+    g.add_argument("--hours", metavar="SPEC",
+                   help="working hours, e.g. 'mon-fri=08:00-18:00;sat=09:00-12:00': waits are "
+                        "then also measured in working time (in --timezone)")
+    g.add_argument("--holidays", metavar="DATES", help="comma-separated dates, e.g. 2024-12-25")
+    g.add_argument("--targets-in", choices=["calendar", "working"], default="calendar",
+                   help="the clock that time targets are read in (default: calendar)")
+
+
+def _wait_kwargs(args) -> dict:
+    from .calendar import Calendar
+
+    calendar = None
+    if args.hours or args.holidays:
+        hours = None
+        if args.hours:
+            hours = {}
+            for part in filter(None, (p.strip() for p in args.hours.split(";"))):
+                days, sep, spans = part.partition("=")
+                if not sep:
+                    raise ConfigError(f"--hours: {part!r} must look like 'mon-fri=08:00-18:00'")
+                hours[days.strip()] = spans.strip()
+        holidays = [d.strip() for d in (args.holidays or "").split(",") if d.strip()]
+        calendar = Calendar(hours, holidays=holidays, timezone=args.timezone)
+    clock = args.clock_stopped
+    return {"clock_stopped": clock[0] if clock and len(clock) == 1 else clock,
+            "min_cases": args.min_cases, "calendar": calendar, "targets_in": args.targets_in}
 
 
 def _load_kwargs(args) -> dict:
@@ -150,7 +188,8 @@ def cmd_compare(args) -> int:
     chart = read_flowchart(args.flowchart)
     loaded = _load(args)
     result = compare(loaded, chart, open_after=args.open_after, open_cases=args.open_cases,
-                     alignments=args.alignments, max_variants=args.max_variants)
+                     alignments=args.alignments, max_variants=args.max_variants,
+                     **_wait_kwargs(args))
     fmt = _format_of(args, ("text", "json", "markdown", "html"))
     rendered = {"text": lambda: str(result), "json": lambda: result.to_json(indent=2),
                 "markdown": result.to_markdown, "html": result.to_html}[fmt]()
@@ -165,6 +204,18 @@ def cmd_compare(args) -> int:
         print(f"fitness {result.conformance['fitness']:.3f} is under "
               f"--fail-under-fitness {args.fail_under_fitness}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_bottlenecks(args) -> int:
+    from .bottlenecks import bottlenecks
+    from .flowchart import read_flowchart
+
+    chart = read_flowchart(args.flowchart) if args.flowchart else None
+    loaded = _load(args)
+    result = bottlenecks(loaded, chart, by=args.by, period=args.period, **_wait_kwargs(args))
+    fmt = _format_of(args, ("text", "json"))
+    _emit(result.to_json(indent=2) if fmt == "json" else str(result), args.output)
     return 0
 
 
@@ -277,7 +328,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cap on aligned variants (default 1000)")
     p.add_argument("--fail-under-fitness", type=float, metavar="X",
                    help="exit 1 when fitness is below X (for schedulers)")
+    _add_wait_options(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("bottlenecks", help="where cases wait, against the flowchart's targets",
+                       formatter_class=_Formatter, epilog=_example("bottlenecks"),
+                       description=textwrap.dedent("""\
+                           Rank the transitions where cases wait by the waiting time above the
+                           flowchart's targets (or above the log's usual wait where a step has
+                           none), with breaches of every wait and case target; split by a
+                           segment (--by channel) or period (--period M)."""))
+    _add_log_options(p)
+    p.add_argument("--flowchart", type=Path, help="flowchart with time targets: .yaml or .bpmn")
+    p.add_argument("--by", metavar="COLUMN",
+                   help="split by channel, request_type, team, priority, resource or a column")
+    p.add_argument("--period", choices=["D", "W", "M"], help="split by day, week or month")
+    p.add_argument("--format", choices=["text", "json"], default=None)
+    p.add_argument("-o", "--output", type=Path, help="write the result to this file")
+    _add_wait_options(p)
+    p.set_defaults(func=cmd_bottlenecks)
 
     fc = sub.add_parser("flowchart", help="check, draw or convert a flowchart",
                         formatter_class=_Formatter, epilog=_example("flowchart check"))

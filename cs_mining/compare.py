@@ -197,7 +197,12 @@ class Comparison:
     """
 
     def __init__(self, *, flowchart, flow, deviations, accepted_deviations, conformance,
-                 variants, case_deviations, log_summary, options):
+                 variants, case_deviations, log_summary, options, events=None,
+                 bottleneck_result=None, bottleneck_table=None):
+        self.events = events
+        self.bottleneck_result = bottleneck_result
+        self.bottleneck_table = bottleneck_table or []
+        self.notes = list(getattr(bottleneck_result, "caveats", []))
         self.flowchart = flowchart
         self.flow = flow
         self.deviations = deviations
@@ -207,6 +212,46 @@ class Comparison:
         self.case_deviations = case_deviations
         self.log_summary = log_summary
         self.options = options
+
+    def bottlenecks(self, *, by: str | None = None, period: str | None = None,
+                    **options) -> pd.DataFrame:
+        """Where cases wait, worst first, optionally split by a segment or period.
+
+        Parameters
+        ----------
+        by : str, optional
+            ``"channel"``, ``"request_type"``, ``"team"``, ``"priority"``,
+            ``"resource"`` or any event column.
+        period : {"D", "W", "M"}, optional
+            Split by the day, week or month the wait ended in.
+        **options
+            Passed to :func:`cs_mining.bottlenecks.bottlenecks` (``min_cases``,
+            ``clock_stopped``, ``calendar``, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ranking: ``source``, ``target``, ``cases``, ``median_wait_s``,
+            ``p90_wait_s``, ``total_wait_s``, ``target_s``, ``breach_cases``,
+            ``excess_wait_s``, ``wait_share`` (segment columns first).
+
+        Examples
+        --------
+        >>> from cs_mining.testing import log_from_text
+        >>> from cs_mining.flowchart import FlowchartBuilder
+        >>> chart = (FlowchartBuilder("T").start("s").step("a", "A").step("b", "B")
+        ...          .end("e").chain("s", "a", "b", "e").build())
+        >>> log = log_from_text("T1: A 09:00, B 10:00\\nT2: A 09:00, B 09:30")
+        >>> compare(log, chart).bottlenecks(min_cases=1)[["source", "target", "median_wait_s"]]
+          source target  median_wait_s
+        0      A      B         2700.0
+        """
+        from .bottlenecks import bottlenecks
+
+        if by is None and period is None and not options:
+            return self.bottleneck_result.ranking
+        return bottlenecks(self.events, self.flowchart, by=by, period=period,
+                           tables=self.flow.tables, **options).ranking
 
     def cases(self, *, kind: str | None = None, activity: str | None = None,
               source: str | None = None, target: str | None = None) -> list:
@@ -327,7 +372,8 @@ def _log_summary(log, events: pd.DataFrame, tab: Tables) -> dict:
 
 def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = False,
             alignments: bool = False, max_variants: int = 1000,
-            progress: bool | None = None) -> Comparison:
+            clock_stopped=None, calendar=None, min_cases: int | None = None,
+            targets_in: str = "calendar", progress: bool | None = None) -> Comparison:
     """Compare a log with the flowchart: deviations, conformance, the actual flow.
 
     Parameters
@@ -348,6 +394,15 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
         with pm4py and add alignment fitness per variant. Slow on large logs.
     max_variants : int, default=1000
         Cap on aligned variants.
+    clock_stopped : list of str or str, optional
+        Activities that pause the service clock (names, step labels, or a
+        regular expression): their time is not counted against targets.
+    calendar : Calendar, optional
+        Working hours; waits are then also measured in working time.
+    min_cases : int, optional
+        Minimum cases for a transition to be ranked as a bottleneck.
+    targets_in : {"calendar", "working"}, default="calendar"
+        The clock the flowchart's time targets are read in.
     progress : bool, optional
         Show a progress bar while aligning (default: when stderr is a terminal).
 
@@ -569,7 +624,14 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
         variants["alignment_fitness"] = [aligned[i]["fitness"] if i in aligned else None
                                          for i in range(len(variants))]
 
+    from .bottlenecks import RANKING_COLUMNS, bottlenecks
+    from .report.json import to_jsonable
+
+    waits = bottlenecks(events, flowchart, tables=tab, clock_stopped=clock_stopped,
+                        calendar=calendar, min_cases=min_cases, targets_in=targets_in)
     return Comparison(flowchart=flowchart, flow=flow, deviations=deviations,
+                      bottleneck_result=waits, events=events,
+                      bottleneck_table=to_jsonable(waits.ranking[RANKING_COLUMNS]),
                       accepted_deviations=accepted, conformance=conformance, variants=variants,
                       case_deviations=case_dev[["case_id", "variant", "kind", "source", "target",
                                                 "activity", "accepted"]],

@@ -46,3 +46,13 @@ def test_compare_recovers_a_fresh_simulation_with_every_kind():
     reported = result.deviations[~result.deviations["kind"].isin(["unused_path"])]
     assert {(r.kind, r.source, r.target, r.activity): r.cases
             for r in reported.itertuples()} == planted
+
+
+@pytest.mark.parametrize("name", [n for n in SCENARIOS if json.loads(
+    (SAMPLES / f"{n}.truth.json").read_text(encoding="utf-8")).get("slow_transition")])
+def test_planted_slow_transition_is_the_top_bottleneck(name):
+    truth = json.loads((SAMPLES / f"{name}.truth.json").read_text(encoding="utf-8"))
+    result = compare(load_log(SAMPLES / f"{name}.csv"), read_flowchart(SAMPLES / f"{name}.yaml"))
+    top = result.bottlenecks().iloc[0]
+    slow = truth["slow_transition"]
+    assert (top.source, top.target) == (slow["source"], slow["target"])
