@@ -16,6 +16,7 @@ from .bottlenecks import Bottlenecks, Workload, bottlenecks, workload
 from .calendar import Calendar
 from .compare import Comparison, compare
 from .discover import Flow, discover
+from .improve import improvement_areas
 from .errors import (ConfigError, CsMiningError, CsMiningWarning, EngineError,
                      FlowchartError, LogError)
 from .flowchart import (AcceptedDeviation, Arrow, Flowchart, FlowchartBuilder, Node,
@@ -30,7 +31,7 @@ __all__ = [
     "read_flowchart", "write_flowchart", "Flowchart", "FlowchartBuilder", "Node", "Arrow",
     "AcceptedDeviation", "PetriNetModel",
     "discover", "Flow",
-    "compare", "Comparison",
+    "compare", "Comparison", "improvement_areas",
     "bottlenecks", "Bottlenecks", "workload", "Workload", "Calendar",
     "simulate", "SimulatedLog", "GroundTruth",
     "CsMiningError", "LogError", "FlowchartError", "ConfigError", "EngineError",

@@ -57,6 +57,25 @@ def comparison_html(result, *, full_page: bool = False, limit: int = 20,
                                 deviation_rows(result.deviations, limit), numeric=(2, 3, 4)))
     else:
         parts.append("<p>None: every case follows the flowchart.</p>")
+    from ..flowchart.model import format_duration
+    from ..improve import improvement_areas
+
+    areas = improvement_areas(result, top=10)
+    if len(areas):
+        parts.append("<h4>Where to act first</h4>")
+        parts.append(html_table(["#", "where", "kind", "cases", "time at stake", "question"],
+                                [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}",
+                                  format_duration(a["impact_s"]), a["question"]]
+                                 for a in areas.to_dict("records")], numeric=(0, 3, 4)))
+    if result.bottleneck_table:
+        parts.append("<h4>Bottlenecks</h4>")
+        parts.append(html_table(["arrow", "cases", "median wait", "target", "excess wait"],
+                                [[f"{b['source']} -> {b['target']}", f"{b['cases']:,}",
+                                  format_duration(b["median_wait_s"]),
+                                  format_duration(b["target_s"]),
+                                  format_duration(b["excess_wait_s"])]
+                                 for b in result.bottleneck_table[:limit]],
+                                numeric=(1, 2, 3, 4)))
     if len(result.accepted_deviations):
         parts.append(f"<h4>Accepted deviations ({len(result.accepted_deviations)})</h4>")
         parts.append(html_table(["kind", "where", "cases", "share", "time cost"],

@@ -72,8 +72,10 @@ def comparison_to_dict(result) -> dict:
     chart = result.flowchart
     columns = ["kind", "source", "target", "activity", "cases", "case_share", "events",
                "example_cases", "time_cost_s", "impact_s", "accepted"]
+    from ..improve import improvement_areas
+
     bottlenecks = getattr(result, "bottleneck_table", None)
-    improvement = getattr(result, "improvement_areas", None)
+    improvement = improvement_areas(result, top=None)
     return to_jsonable({
         "schema_version": SCHEMA_VERSION,
         "log": result.log_summary,
@@ -90,6 +92,6 @@ def comparison_to_dict(result) -> dict:
         "deviations": _records(result.deviations, columns),
         "accepted_deviations": _records(result.accepted_deviations, columns),
         "bottlenecks": [] if bottlenecks is None else bottlenecks,
-        "improvement_areas": [] if improvement is None else improvement,
+        "improvement_areas": improvement,
         "options": result.options,
     })

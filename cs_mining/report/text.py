@@ -96,6 +96,15 @@ def render_comparison(result, *, limit: int = 10) -> str:
                  format_duration(b['excess_wait_s'])] for b in bottlenecks[:limit]]
         lines += table(["arrow", "cases", "median wait", "target", "excess wait"], rows,
                        right=(1, 2, 3, 4))
+    from ..improve import improvement_areas
+
+    areas = improvement_areas(result, top=5)
+    if len(areas):
+        lines += ["", "Where to act first (customer time at stake):"]
+        for a in areas.to_dict("records"):
+            lines.append(f"  {a['rank']}. {a['where']} [{a['kind']}]: "
+                         f"{format_duration(a['impact_s'])} over {a['cases']:,} cases")
+            lines.append(f"     {a['question']}")
     for note in getattr(result, "notes", []):
         lines.append(f"Note: {note}")
     return "\n".join(lines)
