@@ -12,6 +12,7 @@ targets), ``simulate`` (logs with planted truth), and the presentation layers
 True
 """
 
+from .batch import BatchConfig, BatchRun, read_batch_config, run_batch
 from .bottlenecks import Bottlenecks, Workload, bottlenecks, workload
 from .calendar import Calendar
 from .compare import Comparison, compare
@@ -34,6 +35,7 @@ __all__ = [
     "compare", "Comparison", "improvement_areas",
     "bottlenecks", "Bottlenecks", "workload", "Workload", "Calendar",
     "simulate", "SimulatedLog", "GroundTruth",
+    "read_batch_config", "run_batch", "BatchConfig", "BatchRun",
     "CsMiningError", "LogError", "FlowchartError", "ConfigError", "EngineError",
     "CsMiningWarning",
 ]

@@ -26,6 +26,7 @@ EXAMPLES = {
                          "-o order.yaml",
     "bottlenecks": "python -m cs_mining bottlenecks sample_logs/helpdesk.csv "
                    "--flowchart sample_logs/helpdesk.yaml --clock-stopped Wait",
+    "batch": "python -m cs_mining batch sample_logs/batch.yaml",
     "simulate": "python -m cs_mining simulate sample_logs/helpdesk.yaml --cases 500 --seed 1 "
                 "-o simulated.csv",
 }
@@ -259,6 +260,14 @@ def cmd_flowchart_convert(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from .batch import read_batch_config, run_batch
+
+    run = run_batch(read_batch_config(args.config), out_dir=args.out)
+    print(run)
+    return run.exit_code
+
+
 def cmd_simulate(args) -> int:
     from .flowchart import read_flowchart
     from .simulate import simulate
@@ -367,6 +376,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="YAML file (default: stdout)")
     p.set_defaults(func=cmd_flowchart_convert)
 
+    p = sub.add_parser("batch", help="the scheduled report job: several logs, one folder of reports",
+                       formatter_class=_Formatter, epilog=_example("batch"),
+                       description="Run the jobs of a batch config (YAML, see docs/batch.md): per "
+                                   "job HTML, JSON and Markdown reports and rejected rows; "
+                                   "index.html and summary.json. Exit 2 when a job failed, 1 when "
+                                   "one is under its fitness threshold.")
+    p.add_argument("config", type=Path, help="batch config (YAML)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder instead of the config's output ({date} allowed)")
+    p.set_defaults(func=cmd_batch)
+
     p = sub.add_parser("simulate", help="play a flowchart out into a log with planted problems",
                        formatter_class=_Formatter, epilog=_example("simulate"))
     p.add_argument("flowchart", type=Path)
@@ -400,7 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     except CsMiningError as err:
         if args.debug:
             raise
-        print(f"error: {err}", file=sys.stderr)
+        for line in str(err).splitlines():
+            print(f"error: {line}", file=sys.stderr)
         return 2
     except FileNotFoundError as err:
         if args.debug:

@@ -74,6 +74,15 @@ class Flow:
         columns of ``transitions`` as attributes.
     tables : Tables
         The intermediate tables everything above was computed from.
+
+    Examples
+    --------
+    >>> from cs_mining.testing import log_from_text
+    >>> flow = discover(log_from_text("T1: open, close\\nT2: open, triage, close"))
+    >>> flow.start_activities.to_dict(), flow.end_activities.to_dict()
+    ({'open': 2}, {'close': 2})
+    >>> sorted(flow.graph.successors("open"))
+    ['close', 'triage']
     """
 
     transitions: pd.DataFrame

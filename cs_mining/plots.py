@@ -99,6 +99,12 @@ def plot_style(**rc: Any) -> contextlib.AbstractContextManager:
         "axes.unicode_minus": False,
     }
     settings.update(rc)
+    # pyplot picks its backend (Jupyter's inline one) when first asked; asked
+    # inside rc_context, the choice and its interactive mode would be undone on
+    # exit and no later figure of the notebook would show.
+    import matplotlib.pyplot  # noqa: F401
+
+    matplotlib.rcParams["backend"]
     return matplotlib.rc_context(settings)
 
 

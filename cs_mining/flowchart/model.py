@@ -124,6 +124,13 @@ class Node:
         Longest acceptable wait before this step starts, in seconds.
     line : int or None
         Line in the source file, for error messages.
+
+    Examples
+    --------
+    >>> Node("answer", label="Answer call", activities=("Call answered",), wait_target_s=60)
+    Node(id='answer', kind='step', label='Answer call', activities=('Call answered',), pattern=None, wait_target_s=60)
+    >>> Node("d", "decision").label
+    'd'
     """
 
     id: str
@@ -132,7 +139,7 @@ class Node:
     activities: tuple[str, ...] = ()
     pattern: str | None = None
     wait_target_s: float | None = None
-    line: int | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.label:
@@ -160,18 +167,29 @@ class Node:
 
 @dataclass(frozen=True)
 class Arrow:
-    """A sequence arrow; ``label`` names a decision branch, ``probability`` feeds the simulator."""
+    """A sequence arrow; ``label`` names a decision branch, ``probability`` feeds the simulator.
+
+    Examples
+    --------
+    >>> Arrow("stock", "backorder", label="out of stock", probability=0.1)
+    Arrow(source='stock', target='backorder', label='out of stock', probability=0.1)
+    """
 
     source: str
     target: str
     label: str | None = None
     probability: float | None = None
-    line: int | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class AcceptedDeviation:
     """A known, tolerated departure: reported apart, not counted against conformance.
+
+    Examples
+    --------
+    >>> AcceptedDeviation("skipped_step", activity="record", reason="repeat callers are on file")
+    AcceptedDeviation(kind='skipped_step', activity='record', source=None, target=None, reason='repeat callers are on file')
 
     Fields left ``None`` match anything; ``activity``, ``source`` and ``target``
     name steps by id or label.
@@ -182,7 +200,7 @@ class AcceptedDeviation:
     source: str | None = None
     target: str | None = None
     reason: str | None = None
-    line: int | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False, repr=False)
 
 
 class Flowchart:

@@ -203,6 +203,20 @@ def _as_path(source):
 def write_flowchart(chart: Flowchart, path) -> Path:
     """Write the chart as YAML to ``path`` (UTF-8) and return the path.
 
+    Parameters
+    ----------
+    chart : Flowchart
+    path : str or pathlib.Path
+        The file to write; its folder must exist.
+
+    Returns
+    -------
+    pathlib.Path
+
+    See Also
+    --------
+    read_flowchart : reads it back; the two round-trip.
+
     Examples
     --------
     >>> import tempfile

@@ -55,6 +55,7 @@ def flow_to_dict(flow) -> dict:
     """The ``flow`` part of the compare document."""
     variants = flow.variants.assign(activities=flow.variants["activities"].map(list))
     return {
+        "schema_version": SCHEMA_VERSION,
         "transitions": _records(flow.transitions, ["source", "target", "events", "cases",
                                                    "median_wait_s", "mean_wait_s", "p90_wait_s",
                                                    "total_wait_s"]),
