@@ -747,6 +747,17 @@ class SimulatedLog:
         pandas categoricals, which keeps 10M events in memory.
     truth : GroundTruth
     flowchart : Flowchart
+
+    Examples
+    --------
+    >>> from cs_mining.flowchart import read_flowchart
+    >>> sim = simulate(read_flowchart("sample_logs/service_request_phone.yaml"), cases=50,
+    ...                seed=3, plant="skip:record=0.1")
+    >>> sim
+    <SimulatedLog 'Service request by phone': 50 cases, 361 events, 1 planted deviation in 5 cases>
+    >>> sim.truth.planted[["kind", "activity", "cases"]]
+               kind                activity  cases
+    0  skipped_step  Record request details      5
     """
 
     def __init__(self, events: pd.DataFrame, truth: GroundTruth, flowchart: Flowchart):
