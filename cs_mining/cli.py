@@ -80,7 +80,7 @@ def _add_wait_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--clock-stopped", action="append", metavar="NAME",
                    help="an activity that pauses the service clock (e.g. 'Wait - User'); its "
                         "time is not counted against targets; repeat, or give a regex")
-    g.add_argument("--min-cases", type=int, metavar="N",
+    g.add_argument("--min-cases", type=_positive, metavar="N",
                    help="rank a transition only when at least N cases take it "
                         "(default: 1%% of cases, between 2 and 10)")
     g.add_argument("--hours", metavar="SPEC",
@@ -106,6 +106,9 @@ def _wait_kwargs(args) -> dict:
                 hours[days.strip()] = spans.strip()
         holidays = [d.strip() for d in (args.holidays or "").split(",") if d.strip()]
         calendar = Calendar(hours, holidays=holidays, timezone=args.timezone)
+    if args.targets_in == "working" and calendar is None:
+        raise ConfigError("--targets-in working needs working hours: add --hours, e.g. "
+                          "--hours 'mon-fri=08:00-18:00'")
     clock = args.clock_stopped
     return {"clock_stopped": clock[0] if clock and len(clock) == 1 else clock,
             "min_cases": args.min_cases, "calendar": calendar, "targets_in": args.targets_in}
@@ -148,15 +151,38 @@ def _emit(text: str, output: Path | None, *, summary: str | None = None) -> None
     sys.stdout.write(f"Full report written to {output}\n")
 
 
+_SUFFIXES = {".txt": "text", ".text": "text", ".json": "json", ".md": "markdown",
+             ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
 def _format_of(args, allowed) -> str:
     fmt = args.format
     if fmt is None and getattr(args, "output", None):
-        fmt = {".json": "json", ".md": "markdown", ".html": "html", ".htm": "html"}.get(
-            Path(args.output).suffix.lower(), "text")
+        suffix = Path(args.output).suffix.lower()
+        fmt = _SUFFIXES.get(suffix)
+        ok = [s for s, f in _SUFFIXES.items() if f in allowed]
+        if fmt not in allowed:
+            raise ConfigError(f"-o {args.output}: cannot tell the format from {suffix or 'no'!r} "
+                              f"suffix; use {', '.join(ok)} or --format")
     fmt = fmt or "text"
     if fmt not in allowed:
         raise ConfigError(f"--format must be one of {', '.join(allowed)}; got {fmt!r}")
     return fmt
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1 (0.9 means 90%); "
+                                         f"got {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text}")
+    return value
 
 
 def cmd_validate(args) -> int:
@@ -178,7 +204,7 @@ def cmd_discover(args) -> int:
 
         _emit(json.dumps(flow.to_dict(), ensure_ascii=False, indent=2), args.output)
     else:
-        _emit(f"{loaded.report!r}\n\n{flow}", args.output)
+        _emit(f"{repr(loaded.report)[1:-1]}\n\n{flow}", args.output)
     return 0
 
 
@@ -186,12 +212,12 @@ def cmd_compare(args) -> int:
     from .compare import compare
     from .flowchart import read_flowchart
 
+    fmt = _format_of(args, ("text", "json", "markdown", "html"))
     chart = read_flowchart(args.flowchart)
     loaded = _load(args)
     result = compare(loaded, chart, open_after=args.open_after, open_cases=args.open_cases,
                      alignments=args.alignments, max_variants=args.max_variants,
                      **_wait_kwargs(args))
-    fmt = _format_of(args, ("text", "json", "markdown", "html"))
     rendered = {"text": lambda: str(result), "json": lambda: result.to_json(indent=2),
                 "markdown": result.to_markdown, "html": result.to_html}[fmt]()
     summary = str(result) if args.output and fmt != "text" else None
@@ -212,10 +238,10 @@ def cmd_bottlenecks(args) -> int:
     from .bottlenecks import bottlenecks
     from .flowchart import read_flowchart
 
+    fmt = _format_of(args, ("text", "json"))
     chart = read_flowchart(args.flowchart) if args.flowchart else None
     loaded = _load(args)
     result = bottlenecks(loaded, chart, by=args.by, period=args.period, **_wait_kwargs(args))
-    fmt = _format_of(args, ("text", "json"))
     _emit(result.to_json(indent=2) if fmt == "json" else str(result), args.output)
     return 0
 
@@ -274,8 +300,12 @@ def cmd_simulate(args) -> int:
 
     chart = read_flowchart(args.flowchart)
     sim = simulate(chart, cases=args.cases, seed=args.seed, plant=args.plant)
-    sim.write(args.output)
-    print(repr(sim))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    log = sim.write(args.output)
+    truth = sorted(log.parent.glob("*.truth.json"), key=lambda p: p.stat().st_mtime)[-1]
+    print(f"Wrote {log}: {args.cases:,} cases, {len(sim.events):,} events, "
+          f"{args.cases - sim.truth.conforming_cases:,} with a planted problem; "
+          f"the truth is in {truth}")
     return 0
 
 
@@ -298,7 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load an event log and report rows read, kept and rejected "
                                    "(by reason), the column mapping used, cases and time span.")
     _add_log_options(p)
-    p.add_argument("--format", choices=["text", "json"], default=None)
+    p.add_argument("--format", choices=["text", "json"], default=None,
+                   help="text (default) or json (inferred from -o's suffix when omitted)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("discover", help="the actual flow: arrows with counts and waits, variants",
@@ -306,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Discover the directly-follows graph (counts and waiting "
                                    "times per arrow) and the variants of a log.")
     _add_log_options(p)
-    p.add_argument("--format", choices=["text", "json"], default=None)
+    p.add_argument("--format", choices=["text", "json"], default=None,
+                   help="text (default) or json (inferred from -o's suffix when omitted)")
     p.add_argument("-o", "--output", type=Path, help="write the result to this file")
     p.set_defaults(func=cmd_discover)
 
@@ -333,10 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "of conforming cases' duration")
     p.add_argument("--alignments", action="store_true",
                    help="also align variants with pm4py (precise, slower; progress bar)")
-    p.add_argument("--max-variants", type=int, default=1000, metavar="N",
+    p.add_argument("--max-variants", type=_positive, default=1000, metavar="N",
                    help="cap on aligned variants (default 1000)")
-    p.add_argument("--fail-under-fitness", type=float, metavar="X",
-                   help="exit 1 when fitness is below X (for schedulers)")
+    p.add_argument("--fail-under-fitness", type=_share, metavar="X",
+                   help="exit 1 when fitness is below X, a share from 0 to 1 (for schedulers)")
     _add_wait_options(p)
     p.set_defaults(func=cmd_compare)
 
@@ -352,7 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="COLUMN",
                    help="split by channel, request_type, team, priority, resource or a column")
     p.add_argument("--period", choices=["D", "W", "M"], help="split by day, week or month")
-    p.add_argument("--format", choices=["text", "json"], default=None)
+    p.add_argument("--format", choices=["text", "json"], default=None,
+                   help="text (default) or json (inferred from -o's suffix when omitted)")
     p.add_argument("-o", "--output", type=Path, help="write the result to this file")
     _add_wait_options(p)
     p.set_defaults(func=cmd_bottlenecks)
@@ -368,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
                         formatter_class=_Formatter, epilog=_example("flowchart draw"))
     p.add_argument("file", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="chart.png, .svg or .pdf")
-    p.add_argument("--dpi", type=int, default=120)
+    p.add_argument("--dpi", type=_positive, default=120,
+                   help="resolution of PNG output (default 120)")
     p.set_defaults(func=cmd_flowchart_draw)
     p = fsub.add_parser("convert", help="convert a flowchart (e.g. BPMN) to YAML",
                         formatter_class=_Formatter, epilog=_example("flowchart convert"))
@@ -388,10 +422,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("simulate", help="play a flowchart out into a log with planted problems",
-                       formatter_class=_Formatter, epilog=_example("simulate"))
-    p.add_argument("flowchart", type=Path)
-    p.add_argument("--cases", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+                       formatter_class=_Formatter, epilog=_example("simulate"),
+                       description=textwrap.dedent("""\
+                           Play a flowchart out into an event log (branch probabilities, lognormal
+                           waits and durations, agents in teams, channels, repeat customers) and
+                           plant known problems in chosen shares of cases. The truth (what was
+                           planted, in which cases) is written next to the log as NAME.truth.json.
+
+                           Plant kinds (comma-separated, share of cases after '='):
+                             skip:STEP=0.05                 skip a step
+                             rework:STEP=0.03               do a step twice in a row
+                             rework:FROM->TO=0.03           jump back from FROM to TO and redo
+                             unknown:NAME@STEP=0.04         insert an activity no step claims
+                             unexpected:FROM->TO=0.02       a move the flowchart does not allow
+                             wrong_end=0.03                 stop before a last step
+                             slow:FROM->TO=x6               multiply the wait on an arrow
+                             pingpong=0.05                  alternate teams 3+ times
+                           STEP names a step by id or label."""))
+    p.add_argument("flowchart", type=Path, help="the flowchart to play out (.yaml or .bpmn)")
+    p.add_argument("--cases", type=_positive, default=1000, help="number of cases (default 1000)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed: the same seed gives the same log (default 0)")
     p.add_argument("--plant", metavar="SPEC",
                    help="problems to plant, e.g. 'skip:record=0.05,rework:diagnose=0.03'")
     p.add_argument("-o", "--output", type=Path, required=True, help="LOG.csv or LOG.parquet")
@@ -412,8 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         if args.command == "flowchart":
-            parser.parse_args(["flowchart", "--help"])
-        parser.print_help()
+            parser._subparsers._group_actions[0].choices["flowchart"].print_help(sys.stderr)
+        else:
+            parser.print_help(sys.stderr)
         return 2
     try:
         return args.func(args)
@@ -427,6 +479,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: {err.filename}: file not found", file=sys.stderr)
+        return 2
+    except OSError as err:
+        # Files the user named: a folder that cannot be written, a full disk.
+        if args.debug:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -197,12 +197,12 @@ class Comparison:
     """
 
     def __init__(self, *, flowchart, flow, deviations, accepted_deviations, conformance,
-                 variants, case_deviations, log_summary, options, events=None,
+                 variants, case_deviations, log_summary, options, events=None, notes=(),
                  bottleneck_result=None, bottleneck_table=None):
         self.events = events
         self.bottleneck_result = bottleneck_result
         self.bottleneck_table = bottleneck_table or []
-        self.notes = list(getattr(bottleneck_result, "caveats", []))
+        self.notes = list(notes) + list(getattr(bottleneck_result, "caveats", []))
         self.flowchart = flowchart
         self.flow = flow
         self.deviations = deviations
@@ -271,6 +271,15 @@ class Comparison:
         if kind is not None and kind not in DEVIATION_KINDS:
             raise ConfigError(f"cases(): kind must be one of "
                               f"{', '.join(repr(k) for k in DEVIATION_KINDS)}; got {kind!r}")
+        known = {s.label for s in self.flowchart.steps} | set(self.flow.graph.nodes)
+        for column, value in (("activity", activity), ("source", source), ("target", target)):
+            if value is not None and value not in known:
+                import difflib
+
+                close = difflib.get_close_matches(value, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"cases(): {column} {value!r} is neither a step of the "
+                                  f"flowchart nor an activity of the log{hint}")
         rows = self.case_deviations
         for column, value in (("kind", kind), ("activity", activity), ("source", source),
                               ("target", target)):
@@ -353,6 +362,47 @@ class Comparison:
         from .report.html import comparison_html
 
         return comparison_html(self, full_page=True)
+
+
+def _quote_some(names, limit: int = 6) -> str:
+    names = sorted(names)
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _mapping_notes(flowchart: Flowchart, flow: Flow, to_step: dict, n_events: int) -> list[str]:
+    """Caveats about how well the log's activity names meet the flowchart's steps."""
+    import warnings
+
+    from .errors import CsMiningWarning
+
+    notes = []
+    events = {a: flow.graph.nodes[a]["events"] for a in to_step}
+    matched = sum(n for a, n in events.items() if to_step[a] is not None)
+    if n_events and matched / n_events < 0.5:
+        text = (f"only {matched / n_events:.0%} of events match a step of flowchart "
+                f"{flowchart.name!r}: check the activity names or --activity-column; the log's "
+                f"activities are {_quote_some(events)}; the steps are "
+                f"{_quote_some(s.label for s in flowchart.steps)}")
+        warnings.warn(text, CsMiningWarning, stacklevel=3)
+        notes.append(text)
+    unmatched = {s.label for s in flowchart.steps} - {flowchart.label_of(v)
+                                                       for v in to_step.values() if v}
+    if unmatched:
+        notes.append(f"{len(unmatched)} step(s) of the flowchart match no activity of the log: "
+                     f"{_quote_some(unmatched)}")
+    return notes
+
+
+def _instant(name: str, value) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or pd.isna(stamp):
+        raise ConfigError(f"compare(): {name} must be a date or time such as '2024-03-31' or "
+                          f"'2024-03-31T18:00+02:00'; got {value!r}")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _log_summary(log, events: pd.DataFrame, tab: Tables) -> dict:
@@ -438,6 +488,8 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
     """
     from .load import as_events
 
+    if open_after is not None:
+        _instant("open_after", open_after)
     problems = flowchart.check()
     if problems:
         from .errors import FlowchartError
@@ -452,6 +504,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
 
     names = list(pd.unique(events["concept:name"]))
     to_step = flowchart.map_activities(names)
+    notes = _mapping_notes(flowchart, flow, to_step, len(events))
     allowed = flowchart.allowed_transitions()
     first, last = flowchart.first_steps(), flowchart.last_steps()
     petri = flowchart.to_petri_net()
@@ -530,9 +583,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
         ref = throughput[case_conforming] if case_conforming.any() else throughput
         open_after = cases["end"].max() - pd.Timedelta(seconds=float(np.quantile(ref, 0.9)))
     if open_after is not None:
-        open_after = pd.Timestamp(open_after)
-        open_after = open_after.tz_localize("UTC") if open_after.tzinfo is None \
-            else open_after.tz_convert("UTC")
+        open_after = _instant("open_after", open_after)
 
     case_dev = cases[["case_id", "variant"]].merge(vdev, on="variant", how="inner")
     if open_after is not None and len(case_dev):
@@ -607,6 +658,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
         conformance["alignment_fitness"] = float(
             sum(aligned[i]["fitness"] * k for i, k in zip(done, aw)) / aw.sum())
         conformance["aligned_variants"] = len(done)
+        conformance["aligned_case_share"] = float(aw.sum() / total) if total else 0.0
 
     dev_text = vdev.assign(what=lambda d: d["kind"] + ":" + d["activity"].fillna(
         d["source"].fillna("") + "->" + d["target"].fillna(""))).groupby("variant")["what"] \
@@ -630,7 +682,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
     waits = bottlenecks(events, flowchart, tables=tab, clock_stopped=clock_stopped,
                         calendar=calendar, min_cases=min_cases, targets_in=targets_in)
     return Comparison(flowchart=flowchart, flow=flow, deviations=deviations,
-                      bottleneck_result=waits, events=events,
+                      bottleneck_result=waits, events=events, notes=notes,
                       bottleneck_table=to_jsonable(waits.ranking[RANKING_COLUMNS]),
                       accepted_deviations=accepted, conformance=conformance, variants=variants,
                       case_deviations=case_dev[["case_id", "variant", "kind", "source", "target",

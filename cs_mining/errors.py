@@ -68,8 +68,8 @@ class FlowchartError(CsMiningError, ValueError):
 
     def __init__(self, message: str, *, path: Any = None, row: int | None = None,
                  problems: list[str] | None = None):
-        self.problems = list(problems) if problems else [message]
         super().__init__(message, path=path, row=row)
+        self.problems = list(problems) if problems else [str(self)]
 
 
 class ConfigError(CsMiningError, ValueError):

@@ -132,3 +132,37 @@ def test_flowchart_convert_bpmn_to_yaml_round_trips(tmp_path, capsys):
     assert [(a.source, a.target, a.label) for a in converted.arrows] == \
         [(a.source, a.target, a.label) for a in original.arrows]
     assert converted.allowed_transitions() == original.allowed_transitions()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--open-after", "yesterday"],
+     "error: compare(): open_after must be a date or time such as '2024-03-31' or "
+     "'2024-03-31T18:00+02:00'; got 'yesterday'"),
+    (["-o", "report.pdf"],
+     "error: -o report.pdf: cannot tell the format from '.pdf' suffix; use .txt, .text, .json, "
+     ".md, .markdown, .html, .htm or --format"),
+    (["--targets-in", "working"],
+     "error: --targets-in working needs working hours: add --hours, e.g. "
+     "--hours 'mon-fri=08:00-18:00'"),
+])
+def test_bad_compare_options_are_one_line_and_exit_2(extra, message, capsys, tmp_path,
+                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", HELPDESK, "--flowchart", CHART, *extra]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if not line.startswith("warning:")]
+    assert err == [message]
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_threshold_outside_zero_to_one_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", HELPDESK, "--flowchart", CHART, "--fail-under-fitness", "95"])
+    assert exit_.value.code == 2
+    assert "must be a share between 0 and 1" in capsys.readouterr().err
+
+
+def test_flowchart_check_names_the_file_of_a_refused_bpmn(capsys):
+    path = DATA / "bpmn" / "external_entity.bpmn"
+    assert main(["flowchart", "check", str(path)]) == 2
+    assert capsys.readouterr().err.startswith(f"{path}: refusing XML with a DOCTYPE")

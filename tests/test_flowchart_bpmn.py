@@ -339,7 +339,8 @@ def test_billion_laughs_is_refused_before_parsing():
     with pytest.raises(FlowchartError) as info:
         read_bpmn(path)
     assert str(info.value) == (f"{path}: refusing XML with a DOCTYPE/entity declaration "
-                               "(hostile or unsupported XML)")
+                               "(hostile or unsupported XML; BPMN needs none: delete the "
+                               "<!DOCTYPE ...> line if you trust the file)")
 
 
 def test_external_entity_is_refused_and_nothing_is_read():
@@ -347,7 +348,8 @@ def test_external_entity_is_refused_and_nothing_is_read():
     with pytest.raises(FlowchartError) as info:
         read_bpmn(path)
     assert str(info.value) == (f"{path}: refusing XML with a DOCTYPE/entity declaration "
-                               "(hostile or unsupported XML)")
+                               "(hostile or unsupported XML; BPMN needs none: delete the "
+                               "<!DOCTYPE ...> line if you trust the file)")
     assert "root:" not in str(info.value)
 
 

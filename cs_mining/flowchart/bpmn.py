@@ -232,7 +232,8 @@ def _parse(data: bytes, path: str | None):
                 break
             except UnicodeDecodeError:
                 continue
-    refusal = "refusing XML with a DOCTYPE/entity declaration (hostile or unsupported XML)"
+    refusal = ("refusing XML with a DOCTYPE/entity declaration (hostile or unsupported XML; "
+               "BPMN needs none: delete the <!DOCTYPE ...> line if you trust the file)")
     if _DOCTYPE.search(scanned):
         raise FlowchartError(refusal, path=path)
     try:

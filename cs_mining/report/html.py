@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .text import deviation_rows, headline
+from .text import deviation_rows, headline, most_frequent
 
 __all__ = ["comparison_html", "html_table"]
 
@@ -55,6 +55,13 @@ def comparison_html(result, *, full_page: bool = False, limit: int = 20,
     if len(result.deviations):
         parts.append(html_table(["kind", "where", "cases", "share", "time cost"],
                                 deviation_rows(result.deviations, limit), numeric=(2, 3, 4)))
+        if len(result.deviations) > limit:
+            parts.append(f"<p>... and {len(result.deviations) - limit} more (the JSON report "
+                         "lists all).</p>")
+        frequent = most_frequent(result.deviations.assign(_rank=range(len(result.deviations))),
+                                 limit)
+        if frequent:
+            parts.append(f"<p>{escape(frequent)}</p>")
     else:
         parts.append("<p>None: every case follows the flowchart.</p>")
     from ..flowchart.model import format_duration
@@ -85,6 +92,10 @@ def comparison_html(result, *, full_page: bool = False, limit: int = 20,
         parts.append("<h4>Figures</h4>")
         parts.append(figure_img(result.plot_deviations, "Deviations by cases"))
         parts.append(figure_img(result.plot_flowchart, "Flowchart shaded by deviations"))
+    notes = getattr(result, "notes", [])
+    if notes:
+        parts.append("<h4>Notes</h4><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes)
+                     + "</ul>")
     parts.append("</div>")
     body = "\n".join(parts)
     if not full_page:

@@ -94,5 +94,6 @@ def comparison_to_dict(result) -> dict:
         "accepted_deviations": _records(result.accepted_deviations, columns),
         "bottlenecks": [] if bottlenecks is None else bottlenecks,
         "improvement_areas": improvement,
+        "notes": list(getattr(result, "notes", [])),
         "options": result.options,
     })

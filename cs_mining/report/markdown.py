@@ -48,4 +48,7 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
         lines += ["", f"## Accepted deviations ({len(result.accepted_deviations)})", ""]
         lines += md_table(["kind", "where", "cases", "share", "time cost"],
                           deviation_rows(result.accepted_deviations, limit))
+    notes = getattr(result, "notes", [])
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in notes]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ __all__ = ["render_comparison", "deviation_rows", "where", "headline"]
 def where(row) -> str:
     """Where a deviation happens, in words: the step, and the arrow around it."""
     kind, source, target, activity = row["kind"], row["source"], row["target"], row["activity"]
-    arrow = f"{source or 'start'} -> {target or 'end'}"
+    arrow = f"{source or 'case start'} -> {target or 'case end'}"
     if kind in ("skipped_step",):
         return f"{activity} (between {arrow})"
     if kind == "rework":
@@ -20,6 +20,26 @@ def where(row) -> str:
     return str(activity)
 
 
+def share_text(share: float) -> str:
+    """A share as a percentage that never reads 0.0% for a non-zero share.
+
+    >>> share_text(0.25), share_text(0.0002), share_text(0.0)
+    ('25.0%', '<0.1%', '0.0%')
+    """
+    return "<0.1%" if 0 < share < 0.0005 else f"{share:.1%}"
+
+
+def most_frequent(frame, shown: int, n: int = 3) -> str | None:
+    """A line naming the deviations with most cases when the ranking hid them."""
+    top = frame[frame["cases"] > 0].sort_values("cases", ascending=False, kind="stable").head(n)
+    hidden = [r for r in top.to_dict("records") if r["_rank"] >= shown]
+    if not hidden:
+        return None
+    return "Most frequent, ranked lower because they do not lengthen cases: " + "; ".join(
+        f"{r['kind']} {where(r)} ({r['cases']:,} cases, {share_text(r['case_share'])})"
+        for r in hidden)
+
+
 def deviation_rows(frame, limit: int | None = 10) -> list[list[str]]:
     """Rows of strings for a deviations table: kind, where, cases, share, time cost."""
     rows = []
@@ -27,7 +47,7 @@ def deviation_rows(frame, limit: int | None = 10) -> list[list[str]]:
         cost = row["time_cost_s"]
         cost_text = "-" if cost is None or cost != cost else (
             ("+" if cost > 0 else "") + format_duration(cost))
-        rows.append([row["kind"], where(row), f"{row['cases']:,}", f"{row['case_share']:.1%}",
+        rows.append([row["kind"], where(row), f"{row['cases']:,}", share_text(row["case_share"]),
                      cost_text])
     return rows
 
@@ -63,7 +83,11 @@ def headline(result) -> list[tuple[str, str]]:
     ]
     if c.get("alignment_fitness") is not None:
         rows.append(("Alignments", f"fitness {c['alignment_fitness']:.3f} over "
-                                   f"{c['aligned_variants']} variants"))
+                                   f"{c['aligned_variants']:,} of {log['variants']:,} variants "
+                                   f"({c['aligned_case_share']:.1%} of cases)"))
+    if result.options.get("open_after"):
+        rows.append(("Open cases", f"ending early after {result.options['open_after']} counts "
+                                   "as incomplete_case, not wrong_end"))
     return rows
 
 
@@ -82,6 +106,9 @@ def render_comparison(result, *, limit: int = 10) -> str:
         if len(dev) > limit:
             lines.append(f"  ... and {len(dev) - limit} more (--format json or "
                          "result.deviations for all)")
+        frequent = most_frequent(dev.assign(_rank=range(len(dev))), limit)
+        if frequent:
+            lines.append(frequent)
     acc = result.accepted_deviations
     if len(acc):
         lines += ["", f"Accepted deviations: {len(acc)} (listed in the flowchart; not counted "
