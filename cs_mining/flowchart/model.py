@@ -85,6 +85,8 @@ def format_duration(seconds) -> str:
 
     >>> format_duration(45), format_duration(900), format_duration(5400), format_duration(183600)
     ('45s', '15min', '1h 30min', '2d 3h')
+    >>> format_duration(113115.9 * 86400)
+    '113,116d'
     >>> format_duration(None)
     '-'
     """
@@ -100,6 +102,8 @@ def format_duration(seconds) -> str:
         h, m = divmod(round(s / 60), 60)
         return f"{sign}{h}h" + (f" {m}min" if m else "")
     d, h = divmod(round(s / 3600), 24)
+    if d >= 100:
+        return f"{sign}{round(s / 86400):,}d"
     return f"{sign}{d}d" + (f" {h}h" if h else "")
 
 
