@@ -409,3 +409,224 @@ def test_as_events_names_the_missing_columns():
         as_events(pd.DataFrame({"concept:name": ["a"]}))
     assert message(info) == ("DataFrame: missing column 'case:concept:name', 'time:timestamp' "
                              "(columns are 'concept:name'; use load_log() to map columns)")
+
+
+# --------------------------------------------------------------------------- order and speed paths
+
+def frame_of(text):
+    """A DataFrame from 'case activity time [note]' lines (time as HH:MM on 2024-01-01)."""
+    records = []
+    for line in text.strip().splitlines():
+        case, activity, time, *note = line.split()
+        records.append({"case_id": case, "activity": activity,
+                        "timestamp": f"2024-01-01 {time}", "note": note[0] if note else "x"})
+    return pd.DataFrame(records)
+
+
+def test_grouped_file_in_another_case_order_is_sorted_by_case_id():
+    events = load_log(frame_of("""
+        T2 open 08:00
+        T2 close 09:00
+        T10 open 07:00
+        T10 close 07:30
+        T1 open 10:00""")).events
+    # Case ids sort as text: T1 < T10 < T2.
+    assert rows(events) == [("T1", "open", "2024-01-01 10:00:00"),
+                            ("T10", "open", "2024-01-01 07:00:00"),
+                            ("T10", "close", "2024-01-01 07:30:00"),
+                            ("T2", "open", "2024-01-01 08:00:00"),
+                            ("T2", "close", "2024-01-01 09:00:00")]
+    assert list(events.index) == [0, 1, 2, 3, 4]
+
+
+def test_interleaved_cases_are_sorted_by_id_then_time_ties_in_file_order():
+    events = load_log(frame_of("""
+        T2 a 09:00
+        T1 x 10:00
+        T2 b 08:00
+        T1 y 10:00
+        T1 z 09:00""")).events
+    assert rows(events) == [("T1", "z", "2024-01-01 09:00:00"),
+                            ("T1", "x", "2024-01-01 10:00:00"),
+                            ("T1", "y", "2024-01-01 10:00:00"),
+                            ("T2", "b", "2024-01-01 08:00:00"),
+                            ("T2", "a", "2024-01-01 09:00:00")]
+    assert list(events.index) == [0, 1, 2, 3, 4]
+
+
+def test_grouped_cases_out_of_time_order_are_sorted_by_id():
+    events = load_log(frame_of("""
+        T1 b 10:00
+        T1 a 09:00
+        T0 c 08:00""")).events
+    assert [r[1] for r in rows(events)] == ["c", "a", "b"]
+
+
+def test_rejected_rows_do_not_break_the_order_check():
+    frame = frame_of("""
+        T2 open 08:00
+        T2 close 09:00
+        T1 open 10:00""")
+    frame.loc[1, "timestamp"] = "never"
+    log = load_log(frame)
+    assert rows(log.events) == [("T1", "open", "2024-01-01 10:00:00"),
+                                ("T2", "open", "2024-01-01 08:00:00")]
+    assert log.report.rejected[["row", "reason"]].values.tolist() == [[2, "unparsable_timestamp"]]
+
+
+def test_file_already_sorted_by_case_and_time_keeps_its_rows():
+    frame = frame_of("""
+        T1 open 10:00
+        T2 open 08:00
+        T2 close 09:00""")
+    log = load_log(frame)
+    assert rows(log.events) == [("T1", "open", "2024-01-01 10:00:00"),
+                                ("T2", "open", "2024-01-01 08:00:00"),
+                                ("T2", "close", "2024-01-01 09:00:00")]
+
+
+def test_near_duplicates_differing_in_a_non_key_column_are_not_duplicates():
+    frame = frame_of("""
+        T1 open 09:00 x
+        T1 open 09:00 y
+        T1 open 09:00 x
+        T1 close 10:00 x
+        T2 open 09:00 x
+        T2 close 10:00 x
+        T2 close 10:00 x
+        T2 close 10:00 z""")
+    # rows 3 and 7 (1-based) repeat rows 1 and 6 in every column; 2 and 8 differ in 'note'
+    assert frame.duplicated().tolist() == [False, False, True, False, False, False, True, False]
+    log = load_log(frame)
+    assert log.report.duplicate_rows == 2 and log.report.events_kept == 8
+    dropped = load_log(frame, drop_duplicates=True)
+    assert dropped.report.rejected[["row", "reason"]].values.tolist() == [
+        [3, "duplicate"], [7, "duplicate"]]
+    assert dropped.events["note"].tolist() == ["x", "y", "x", "x", "x", "z"]
+    assert "2 cases have events with equal timestamps: file order breaks ties" in \
+        dropped.report.warnings
+
+
+def test_duplicates_in_an_unsorted_log_are_found_and_the_first_in_file_order_kept():
+    frame = frame_of("""
+        T2 close 10:00 late
+        T1 open 09:00 a
+        T2 close 10:00 late
+        T1 open 09:00 a""")
+    log = load_log(frame, drop_duplicates=True)
+    assert log.report.rejected["row"].tolist() == [3, 4]
+    assert rows(log.events) == [("T1", "open", "2024-01-01 09:00:00"),
+                                ("T2", "close", "2024-01-01 10:00:00")]
+
+
+ROW = st.tuples(st.sampled_from(["T1", "T2", "T3"]), st.sampled_from(["a", "b"]),
+                st.sampled_from(["09:00", "09:30", "10:00"]), st.sampled_from(["x", "y"]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=25))
+def test_duplicates_and_order_agree_with_pandas(table):
+    frame = pd.DataFrame(table, columns=["case_id", "activity", "timestamp", "note"])
+    frame["timestamp"] = "2024-01-01 " + frame["timestamp"]
+    dup = frame.duplicated()
+    log = load_log(frame)
+    assert log.report.duplicate_rows == int(dup.sum())
+    dropped = load_log(frame, drop_duplicates=True)
+    assert dropped.report.rejected["row"].tolist() == [i + 1 for i in frame.index[dup]]
+    # sorted by case id, then time, ties in file order, duplicates included,
+    # so that dropping duplicates only removes rows
+    kept = frame[~dup]
+    expected = kept.sort_values(["case_id", "timestamp"], kind="stable")
+    assert log.events["note"].tolist() == \
+        frame.sort_values(["case_id", "timestamp"], kind="stable")["note"].tolist()
+    assert dropped.events[["case:concept:name", "concept:name", "note"]].values.tolist() == \
+        expected[["case_id", "activity", "note"]].values.tolist()
+
+
+def test_repeated_timestamps_are_counted_by_row_when_choosing_a_format():
+    # one text in format A on 10 rows, three texts in format B on one row each:
+    # A parses more rows, so B's rows are the ones parsed one by one
+    stamps = ["Jan 03 2024 10:00"] * 10 + ["01/04/2024 09:00", "01/05/2024 09:00",
+                                          "01/06/2024 09:00"]
+    frame = pd.DataFrame({"case_id": [f"T{i:02d}" for i in range(13)], "activity": "a",
+                          "timestamp": stamps})
+    log = load_log(frame)
+    assert log.report.warnings == [
+        "3 timestamp values matched no single format and were parsed one by one"]
+    assert log.events["time:timestamp"].dt.strftime("%m-%d %H:%M").tolist() == \
+        ["01-03 10:00"] * 10 + ["01-04 09:00", "01-05 09:00", "01-06 09:00"]
+
+
+@pytest.mark.parametrize("timezone, expected", [
+    ("UTC", ["01 09:00", "02 09:00", "03 11:00"]),
+    ("Europe/Rome", ["01 08:00", "02 09:00", "03 11:00"]),  # naive 09:00 in Rome is 08:00Z
+])
+def test_repeated_and_distinct_timestamps_parse_alike(timezone, expected):
+    texts = ["2024-01-01 09:00", "bad", "2024-01-02T10:00:00+01:00", " ", "2024-01-03 11:00Z"]
+
+    def frame(times):
+        return pd.DataFrame({"case_id": "T1", "activity": [f"a{i}" for i in range(len(times))],
+                             "timestamp": times})
+
+    repeated = load_log(frame(texts * 10), timezone=timezone)  # each text parsed once
+    once = load_log(frame(texts), timezone=timezone)           # every value parsed
+    assert repeated.report.rejected_by_reason["unparsable_timestamp"] == 10
+    assert repeated.report.rejected_by_reason["missing_timestamp"] == 10
+    for log in (repeated, once):
+        assert sorted(set(log.events["time:timestamp"].dt.strftime("%d %H:%M"))) == expected
+
+
+def test_date_only_values_are_localised_in_the_given_timezone():
+    frame = pd.DataFrame({"case_id": ["T1", "T1"], "activity": ["a", "b"],
+                          "timestamp": ["2024-01-01", "2024-01-01 10:00:00-05"]})
+    events = load_log(frame, timezone="Europe/Rome").events
+    # midnight in Rome (UTC+1) is 23:00 UTC the day before; an explicit -05 offset is kept
+    assert [r[2] for r in rows(events)] == ["2023-12-31 23:00:00", "2024-01-01 15:00:00"]
+
+
+def test_whitespace_only_ids_are_missing_in_csv(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("case_id,activity,timestamp\n \t,a,2024-01-01 09:00\nT1, ,2024-01-01 09:00\n"
+                    "T1,b,2024-01-01 10:00\n", encoding="utf-8")
+    report = load_log(path).report
+    assert report.rejected[["row", "reason"]].values.tolist() == [
+        [2, "missing_case_id"], [3, "missing_activity"]]
+
+
+def test_true_false_columns_become_booleans_only_when_every_value_is_one(tmp_path):
+    path = tmp_path / "t.csv"
+    flags = ["TRUE", "false"] * 150
+    lines = [f"T{i:03d},a,2024-01-01 09:00,{f},{f if i < 299 else 'maybe'}"
+             for i, f in enumerate(flags)]
+    path.write_text("case_id,activity,timestamp,escalated,vip\n" + "\n".join(lines) + "\n",
+                    encoding="utf-8")
+    events = load_log(path).events
+    assert events["escalated"].dtype == bool
+    assert events["escalated"].tolist()[:3] == [True, False, True]
+    assert events["vip"].tolist()[-1] == "maybe" and events["vip"].dtype != bool
+
+
+def test_file_without_quotes_reports_line_numbers_past_blank_lines(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("case_id,activity,timestamp\nT1,a,2024-01-01 09:00\n\n\n"
+                    "T1,b,never\nT1,c\nT2,a,2024-01-01 09:00\n", encoding="utf-8")
+    report = load_log(path).report
+    assert report.rejected[["row", "reason"]].values.tolist() == [
+        [5, "unparsable_timestamp"], [6, "malformed_row"]]
+    assert (report.rows_read, report.events_kept) == (4, 2)
+
+
+def test_quoted_and_unquoted_files_read_alike(tmp_path):
+    plain, quoted = tmp_path / "plain.csv", tmp_path / "quoted.csv"
+    plain.write_text("case_id,activity,timestamp\nT2,open,2024-01-01 09:00\nT1,open,bad\n"
+                     "T1,close,2024-01-01 10:00\nT3,x\n", encoding="utf-8")
+    quoted.write_text('"case_id","activity","timestamp"\n"T2","open","2024-01-01 09:00"\n'
+                      '"T1","open","bad"\n"T1","close","2024-01-01 10:00"\n"T3","x"\n',
+                      encoding="utf-8")
+    a, b = load_log(plain), load_log(quoted)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    assert rows(a.events) == [("T1", "close", "2024-01-01 10:00:00"),
+                              ("T2", "open", "2024-01-01 09:00:00")]
+    assert a.report.rejected[["row", "reason"]].values.tolist() == \
+        b.report.rejected[["row", "reason"]].values.tolist() == [
+            [3, "unparsable_timestamp"], [5, "malformed_row"]]
