@@ -1,4 +1,4 @@
-"""bottlenecks(): where cases wait, against the team's own time targets, and workload().
+"""bottlenecks(): where cases wait, against the team's own time targets.
 
 Definitions (see ``docs/bottlenecks.md`` for the reasoning):
 
@@ -18,6 +18,12 @@ Definitions (see ``docs/bottlenecks.md`` for the reasoning):
   pause.
 * The ranking measures each wait on the clock of the targets (``targets_in``:
   elapsed calendar time, or working time of a :class:`Calendar`).
+
+The work runs on integer codes (case numbers, activity codes, int64
+nanoseconds): strings and timestamps are built only for the small result
+tables, so ``compare()`` can afford it on a million events.
+:func:`~cs_mining.workload.workload` lives in :mod:`cs_mining.workload` and
+is re-exported here.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,22 +40,34 @@ import pandas as pd
 from .calendar import Calendar
 from .errors import ConfigError, check_choice
 from .flowchart.model import Flowchart, format_duration
+from .workload import MISSING, SEGMENTS, Workload, _segment_column, workload
 
-__all__ = ["Bottlenecks", "bottlenecks", "Workload", "workload", "RANKING_COLUMNS"]
+__all__ = ["Bottlenecks", "bottlenecks", "Workload", "workload", "RANKING_COLUMNS", "SEGMENTS"]
 
 CASE, ACTIVITY, TIME = "case:concept:name", "concept:name", "time:timestamp"
 LIFECYCLE, START = "lifecycle:transition", "start_timestamp"
 #: Fields of each ranked bottleneck (also the entries of compare's JSON ``bottlenecks``).
 RANKING_COLUMNS = ["source", "target", "cases", "events", "median_wait_s", "p90_wait_s",
                    "total_wait_s", "target_s", "breach_cases", "excess_wait_s", "wait_share"]
-SEGMENTS = {"channel": "channel", "touchpoint": "channel", "request_type": "request_type",
-            "team": "org:group", "org:group": "org:group", "priority": "priority",
-            "resource": "org:resource", "org:resource": "org:resource"}
 PERIODS = ("D", "W", "M")
 CLOCKS = ("calendar", "working")
 NO_START = "no start times: waiting and processing cannot be told apart"
-MISSING = "(missing)"
 _CAP_QUANTILE = 0.9
+_RANKING_HEADER = ["transition", "cases", "median", "p90", "target", "breaches", "excess", "share"]
+_BREACH_HEADER = ["target", "limit", "cases", "breaches", "share", "worst cases"]
+_YEAR_S = 365.25 * 86400
+
+
+def _format_total(seconds) -> str:
+    """A duration summed over many cases: in years from one year up.
+
+    >>> _format_total(90000), _format_total(1.5 * _YEAR_S), _format_total(5316788 * 86400)
+    ('1d 1h', '1.5 years', '14,557 years')
+    """
+    if seconds is None or seconds != seconds or abs(seconds) < 365 * 86400:
+        return format_duration(seconds)
+    years = seconds / _YEAR_S
+    return f"{years:,.1f} years" if abs(years) < 10 else f"{years:,.0f} years"
 
 
 # --------------------------------------------------------------------------- preparation
@@ -58,40 +76,65 @@ def _i8(series) -> np.ndarray:
     return pd.DatetimeIndex(series).tz_convert("UTC").as_unit("ns").asi8
 
 
-def _instances(events: pd.DataFrame) -> tuple[pd.DataFrame, str, list[str]]:
-    """Activity instances ordered per case; the timing mode; caveats."""
+def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]")).tz_localize("UTC")
+
+
+@dataclass
+class _Instances:
+    """Activity instances as arrays, ordered by case, start, complete, file order."""
+
+    code: np.ndarray          # case number (0, 1, ... in log order)
+    act: np.ndarray           # activity code, an index into ``activities``
+    begin: np.ndarray         # start, int64 nanoseconds UTC
+    end: np.ndarray           # complete
+    processing_s: np.ndarray  # NaN where unknown
+    row: np.ndarray           # the event's row (the complete's, else the start's)
+    case_start: np.ndarray    # first instance of each case
+    case_ids: pd.Series       # case id of each case number
+    activities: list          # activity name of each code
+
+
+def _instances(events: pd.DataFrame) -> tuple[_Instances, str, list[str]]:
+    """Activity instances; the timing mode; caveats."""
     n = len(events)
     pos = np.arange(n)
     caveats: list[str] = []
-    lifecycle = events[LIFECYCLE].astype("string").str.casefold() \
-        if LIFECYCLE in events.columns else None
-    if lifecycle is not None and (lifecycle == "start").any():
-        is_start = (lifecycle == "start").fillna(False).to_numpy()
-        frame = pd.DataFrame({"case": events[CASE].to_numpy(), "act": events[ACTIVITY].to_numpy(),
-                              "pos": pos})
+    # as_events() groups events by case: a case starts where the id changes.
+    new_case = events[CASE].ne(events[CASE].shift()).to_numpy(dtype=bool, na_value=True)
+    event_case = np.cumsum(new_case) - 1
+    case_ids = events[CASE].iloc[np.flatnonzero(new_case)].reset_index(drop=True)
+    act_codes, act_names = pd.factorize(events[ACTIVITY], sort=False)
+    times = _i8(events[TIME])
+    is_start = None
+    if LIFECYCLE in events.columns:
+        codes, kinds = pd.factorize(events[LIFECYCLE])
+        starts = [i for i, k in enumerate(kinds) if str(k).casefold() == "start"]
+        if starts:
+            is_start = np.isin(codes, starts)
+    if is_start is not None:
+        frame = pd.DataFrame({"case": event_case, "act": act_codes, "pos": pos})
         # Starts pair with completes of the same activity in the same case,
         # first with first (a FIFO queue per activity, as pm4py's to_interval).
-        frame["k"] = frame.groupby([is_start, frame["case"], frame["act"]], sort=False).cumcount()
+        frame["k"] = frame.groupby([is_start, event_case, act_codes], sort=False).cumcount()
         both = frame[~is_start].merge(frame[is_start], on=["case", "act", "k"], how="outer",
                                       suffixes=("", "_start"))
         end_pos = both["pos"].to_numpy(dtype=float)
         start_pos = both["pos_start"].to_numpy(dtype=float)
-        row = np.where(np.isnan(end_pos), start_pos, end_pos).astype(np.int64)
-        times = _i8(events[TIME])
-        end = np.where(np.isnan(end_pos), -1, times[np.nan_to_num(end_pos).astype(np.int64)])
-        begin = np.where(np.isnan(start_pos), -1,
-                         times[np.nan_to_num(start_pos).astype(np.int64)])
-        paired = (begin >= 0) & (end >= 0)
-        lone_starts, lone_ends = int(np.isnan(end_pos).sum()), int(np.isnan(start_pos).sum())
-        begin, end = np.where(begin >= 0, begin, end), np.where(end >= 0, end, begin)
+        has_end, has_start = ~np.isnan(end_pos), ~np.isnan(start_pos)
+        row = np.where(has_end, end_pos, start_pos).astype(np.int64)
+        completed = times[np.nan_to_num(end_pos).astype(np.int64)]
+        started = times[np.nan_to_num(start_pos).astype(np.int64)]
+        begin, end = np.where(has_start, started, completed), np.where(has_end, completed, started)
+        paired = has_start & has_end
+        lone_starts, lone_ends = int((~has_end).sum()), int((~has_start).sum())
         first = np.fmin(end_pos, start_pos).astype(np.int64)
         mode = "lifecycle"
         if lone_starts or lone_ends:
             caveats.append(f"{lone_starts:,} start events without a complete and {lone_ends:,} "
                            "completes without a start: their processing time is unknown")
     elif START in events.columns and events[START].notna().any():
-        row, first = pos, pos
-        end = _i8(events[TIME])
+        row, first, end = pos, pos, times
         raw = pd.to_datetime(events[START], utc=True, errors="coerce")
         paired = raw.notna().to_numpy()
         begin = np.where(paired, _i8(raw.fillna(events[TIME])), end)
@@ -100,28 +143,23 @@ def _instances(events: pd.DataFrame) -> tuple[pd.DataFrame, str, list[str]]:
             caveats.append(f"{int((~paired).sum()):,} events without a start time: their "
                            "processing time is unknown")
     else:
-        row, first = pos, pos
-        begin = end = _i8(events[TIME])
-        paired = np.zeros(n, dtype=bool)
-        mode = "none"
+        # Already in order: by case, then time, then file order.
+        row, begin, end, paired, mode = pos, times, times, np.zeros(n, dtype=bool), "none"
         caveats.append(NO_START)
-    case_codes = pd.factorize(events[CASE], sort=False)[0][row]
-    order = np.lexsort((first, end, begin, case_codes))
-    row, begin, end, paired = row[order], begin[order], end[order], paired[order]
-    inst = pd.DataFrame({
-        "case_id": events[CASE].to_numpy()[row],
-        "activity": events[ACTIVITY].to_numpy()[row],
-        "start": pd.to_datetime(begin, utc=True),
-        "end": pd.to_datetime(end, utc=True),
-        "processing_s": np.where(paired, (end - begin) / 1e9, np.nan),
-        "row": row,
-        "code": case_codes[order],
-    })
-    if mode != "none" and (inst["processing_s"] < 0).any():
-        caveats.append(f"{int((inst['processing_s'] < 0).sum()):,} instances complete before "
+    if mode != "none":
+        order = np.lexsort((first, end, begin, event_case[row]))
+        row, begin, end, paired = row[order], begin[order], end[order], paired[order]
+    code = event_case[row]
+    processing = np.where(paired, (end - begin) / 1e9, np.nan)
+    if mode != "none" and (processing < 0).any():
+        caveats.append(f"{int((processing < 0).sum()):,} instances complete before "
                        "they start: their processing time is left out")
-        inst.loc[inst["processing_s"] < 0, "processing_s"] = np.nan
-    return inst, mode, caveats
+        processing[processing < 0] = np.nan
+    case_start = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) \
+        else np.zeros(0, dtype=np.int64)
+    return _Instances(code=code, act=act_codes[row], begin=begin, end=end,
+                      processing_s=processing, row=row, case_start=case_start,
+                      case_ids=case_ids, activities=[str(a) for a in act_names]), mode, caveats
 
 
 def _paused_matcher(clock_stopped):
@@ -140,65 +178,178 @@ def _paused_matcher(clock_stopped):
     return lambda name: name.casefold() in names
 
 
-def _segment_column(events: pd.DataFrame, by: str | None) -> str | None:
-    if by is None:
-        return None
-    column = SEGMENTS.get(by, by)
-    if column not in events.columns:
-        columns = ", ".join(repr(c) for c in events.columns)
-        if by in SEGMENTS:
-            raise ConfigError(f"bottlenecks(): by={by!r} needs column {column!r}, which the "
-                              f"events lack (columns are {columns})", column=column)
-        raise ConfigError(f"bottlenecks(): by must be one of "
-                          f"{', '.join(repr(k) for k in SEGMENTS)} or a column of the events; "
-                          f"got {by!r} (columns are {columns})", column=by)
-    return column
+@dataclass
+class _Activities:
+    """What the flowchart says about each activity code (small arrays)."""
+
+    name: np.ndarray       # code of the shown name (step label, else the activity)
+    names: np.ndarray      # shown names, object
+    step: np.ndarray       # code of the step (-1: none)
+    steps: list            # step ids
+    target_s: np.ndarray   # wait target of the activity's step (NaN: none)
+    paused: np.ndarray     # the activity stops the clock
+    allowed: np.ndarray    # allowed[i, j]: steps i -> j is designed
+
+    def designed(self, src_act: np.ndarray, tgt_act: np.ndarray) -> np.ndarray:
+        a, b = self.step[src_act], self.step[tgt_act]
+        if not len(self.steps):
+            return np.zeros(len(a), dtype=bool)
+        return (a >= 0) & (b >= 0) & self.allowed[np.maximum(a, 0), np.maximum(b, 0)]
 
 
-def _segment_values(events: pd.DataFrame, inst: pd.DataFrame, column: str) -> np.ndarray:
-    """Segment value per instance: the case's value for case attributes, else the event's."""
-    values = pd.Series(events[column].astype("string").to_numpy(dtype=object, na_value=None)
-                       [inst["row"]], dtype=object)
-    per_case = values.groupby(inst["code"].to_numpy(), sort=False)
-    if len(values) and per_case.nunique().max() <= 1:
-        values = per_case.transform("first")
-    return values.fillna(MISSING).to_numpy(dtype=object)
+def _activities(acts: list, flowchart: Flowchart | None, clock_stopped) -> _Activities:
+    to_step = flowchart.map_activities(acts) if flowchart is not None else dict.fromkeys(acts)
+    shown = [flowchart.label_of(to_step[a]) if to_step[a] is not None else a for a in acts]
+    name, names = pd.factorize(pd.Series(shown, dtype=object), sort=False)
+    steps = [s for s in dict.fromkeys(to_step[a] for a in acts) if s is not None]
+    index = {s: i for i, s in enumerate(steps)}
+    targets = {n.id: n.wait_target_s for n in flowchart.steps} if flowchart is not None else {}
+    allowed = flowchart.allowed_transitions() if flowchart is not None and steps else set()
+    is_paused = _paused_matcher(clock_stopped)
+    return _Activities(
+        name=np.asarray(name, dtype=np.int64), names=np.asarray(names, dtype=object),
+        step=np.array([index.get(to_step[a], -1) for a in acts], dtype=np.int64),
+        steps=steps,
+        target_s=np.array([targets.get(to_step[a]) for a in acts], dtype=float),
+        paused=np.array([is_paused(a) or is_paused(s) for a, s in zip(acts, shown)],
+                        dtype=bool),
+        allowed=np.array([[(a, b) in allowed for b in steps] for a in steps],
+                         dtype=bool).reshape(len(steps), len(steps)))
 
 
-def _period_of(times: pd.Series, period: str, timezone: str) -> np.ndarray:
-    local = pd.Series(pd.DatetimeIndex(times).tz_convert(timezone).tz_localize(None))
-    return local.dt.to_period(period).dt.start_time.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+def _period_codes(ns: np.ndarray, period: str, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Local day, week (from Monday) or month of each instant: codes and ISO start dates."""
+    days = _utc(ns).tz_convert(timezone).tz_localize(None).to_numpy().astype("datetime64[D]")
+    if period == "W":
+        days = days - (days.astype(np.int64) + 3) % 7   # 1970-01-01 was a Thursday
+    elif period == "M":
+        days = days.astype("datetime64[M]").astype("datetime64[D]")
+    codes, uniques = pd.factorize(days.astype(np.int64), sort=False)
+    labels = np.datetime_as_string(uniques.astype("datetime64[D]"), unit="D").astype(object)
+    return codes, labels
 
 
-def _default_min_cases(cases: int) -> int:
-    return max(2, min(10, math.ceil(0.01 * cases)))
+class _Segments:
+    """The ``by`` column and the period, as integer codes per instance."""
+
+    def __init__(self, events: pd.DataFrame, inst: _Instances, column: str | None,
+                 period: str | None, timezone: str):
+        self.column, self.period, self.timezone = column, period, timezone
+        self.names = ([column] if column else []) + (["period"] if period else [])
+        if column:
+            self.codes, self.labels = self._column_codes(events, inst, column)
+
+    @staticmethod
+    def _column_codes(events, inst, column):
+        """Per instance: the case's value for case attributes, else the event's."""
+        values = events[column]
+        if not pd.api.types.is_string_dtype(values):
+            values = values.astype("string")
+        codes, uniques = pd.factorize(values, sort=False)
+        codes = codes[inst.row]
+        if len(codes):
+            top = np.maximum.reduceat(codes, inst.case_start)
+            low = np.minimum.reduceat(np.where(codes < 0, np.iinfo(codes.dtype).max, codes),
+                                      inst.case_start)
+            if ((top < 0) | (low == top)).all():
+                codes = np.repeat(top, np.diff(np.r_[inst.case_start, len(codes)]))
+        labels = np.array([str(u) for u in uniques] + [MISSING], dtype=object)
+        return np.where(codes < 0, len(uniques), codes), labels
+
+    def keys(self, at: np.ndarray, times: np.ndarray) -> list:
+        """``(name, codes, labels)`` for instances ``at``, periods of instants ``times``."""
+        out = []
+        if self.column:
+            out.append((self.column, self.codes[at], self.labels))
+        if self.period:
+            out.append(("period", *_period_codes(times, self.period, self.timezone)))
+        return out
 
 
-def _stats(frame: pd.DataFrame, keys: list[str], column: str, name: str,
-           full: bool = True) -> pd.DataFrame:
-    """events, cases and wait statistics of ``column`` per group, as ``*_{name}_s``."""
-    g = frame.groupby(keys, sort=False, dropna=False)[column]
-    out = pd.DataFrame({"events": g.size(), "cases": frame.groupby(keys, sort=False,
-                                                                    dropna=False)["case_id"]
-                        .nunique()}) if full else pd.DataFrame(index=g.size().index)
-    if full:
-        out[f"mean_{name}_s"] = g.mean()
-    out[f"median_{name}_s"] = g.median()
-    out[f"p90_{name}_s"] = g.quantile(0.9)
-    if full:
-        out[f"min_{name}_s"] = g.min()
-        out[f"max_{name}_s"] = g.max()
-    out[f"total_{name}_s"] = g.sum()
-    return out
+# --------------------------------------------------------------------------- grouped statistics
 
+class _Grouped:
+    """Rows grouped by integer keys, groups numbered in order of first appearance.
 
-def _worst(frame: pd.DataFrame, keys: list[str], score: str, limit: int = 5) -> pd.Series:
-    """Up to ``limit`` case ids per group, largest ``score`` first (each case once)."""
-    if frame.empty:
-        return pd.Series(dtype=object)
-    top = frame.sort_values(score, ascending=False, kind="stable") \
-        .drop_duplicates(keys + ["case_id"]).groupby(keys, sort=False, dropna=False).head(limit)
-    return top.groupby(keys, sort=False, dropna=False)["case_id"].agg(list)
+    ``keys`` holds ``(column, codes, labels)``; ``case`` the case number of
+    each row.  Rows come ordered by case, so after one stable sort by group
+    the distinct cases of a group are where the case number changes.
+    """
+
+    def __init__(self, keys: list, case: np.ndarray):
+        self.keys, self.case = keys, case
+        n = len(case)
+        combined, size = np.zeros(n, dtype=np.int64), 1
+        for _, codes, labels in keys:
+            width = max(len(labels), 1)
+            if size * width >= 2 ** 62:
+                combined, uniques = pd.factorize(combined, sort=False)
+                size = max(len(uniques), 1)
+            combined, size = combined * width + codes, size * width
+        self.ids = pd.factorize(combined, sort=False)[0] if n else np.zeros(0, dtype=np.int64)
+        self.n = int(self.ids.max()) + 1 if n else 0
+        # numpy sorts 16-bit integers stably by radix: much faster than int64
+        self._narrow = self.ids.astype(np.uint16) if self.n <= 2 ** 16 else self.ids
+        self.order = np.argsort(self._narrow, kind="stable")
+        self.size = np.bincount(self.ids, minlength=self.n)
+        self.first = self.order[np.cumsum(self.size) - self.size]
+
+    def frame(self) -> pd.DataFrame:
+        """The key columns, one row per group."""
+        return pd.DataFrame({name: labels[codes[self.first]] for name, codes, labels in self.keys}
+                            | ({} if self.keys else {"_all": np.zeros(self.n, dtype=int)}))
+
+    def cases(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Distinct cases per group, among the rows where ``mask``."""
+        o = self.order if mask is None else self.order[mask[self.order]]
+        g, c = self.ids[o], self.case[o]
+        new = np.ones(len(o), dtype=bool)
+        new[1:] = (g[1:] != g[:-1]) | (c[1:] != c[:-1])
+        return np.bincount(g[new], minlength=self.n)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.ids, weights=np.nan_to_num(values.astype(float)),
+                           minlength=self.n)
+
+    def stats(self, values: np.ndarray) -> dict[str, np.ndarray]:
+        """count, mean, min, median, p90 (linear), cap (lower p90), max, total; NaN skipped."""
+        idx = np.flatnonzero(~np.isnan(values))
+        o = idx[np.argsort(values[idx])]
+        o = o[np.argsort(self._narrow[o], kind="stable")]
+        v = values[o]
+        count = np.bincount(self.ids[o], minlength=self.n)
+        start, has = np.cumsum(count) - count, count > 0
+
+        def at(q: float, lower: bool = False, mid: bool = False) -> np.ndarray:
+            pos = (count[has] - 1) * q
+            lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+            a, b = v[start[has] + lo], v[start[has] + hi]
+            out = np.full(self.n, np.nan)
+            out[has] = a if lower else (a + b) / 2 if mid else a + (b - a) * (pos - lo)
+            return out
+
+        total = np.bincount(self.ids[o], weights=v, minlength=self.n)
+        return {"count": count, "total": total,
+                "mean": np.where(has, total / np.maximum(count, 1), np.nan),
+                "min": at(0.0, lower=True), "median": at(0.5, mid=True),
+                "p90": at(0.9), "cap": at(_CAP_QUANTILE, lower=True), "max": at(1.0)}
+
+    def worst(self, score: np.ndarray, mask: np.ndarray, case_ids: pd.Series,
+              limit: int = 5) -> list[list]:
+        """Up to ``limit`` case ids per group among rows where ``mask``, largest score first."""
+        idx = np.flatnonzero(mask)
+        o = idx[np.argsort(-score[idx], kind="stable")]
+        seen = pd.Series(self.ids[o] * max(len(case_ids), 1) + self.case[o]).duplicated()
+        o = o[~seen.to_numpy()]
+        o = o[np.argsort(self._narrow[o], kind="stable")]
+        g = self.ids[o]
+        start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else g
+        rank = np.arange(len(g)) - np.repeat(start, np.diff(np.r_[start, len(g)]))
+        o, g = o[rank < limit], g[rank < limit]
+        out: list[list] = [[] for _ in range(self.n)]
+        for group, case in zip(g.tolist(), case_ids.iloc[self.case[o]].tolist()):
+            out[group].append(case)
+        return out
 
 
 # --------------------------------------------------------------------------- result
@@ -250,7 +401,7 @@ class Bottlenecks:
         if len(self.ranking) and self.ranking["excess_wait_s"].iloc[0] > 0:
             top = self.ranking.iloc[0]
             head += (f"; worst {top['source']} -> {top['target']} (excess "
-                     f"{format_duration(top['excess_wait_s'])})")
+                     f"{_format_total(top['excess_wait_s'])})")
         return head + ">"
 
     def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]], list[list[str]]]:
@@ -272,7 +423,7 @@ class Bottlenecks:
                     f"{r['cases']:,}", format_duration(r["median_wait_s"]),
                     format_duration(r["p90_wait_s"]), format_duration(r["target_s"]),
                     "-" if pd.isna(r["breach_cases"]) else f"{int(r['breach_cases']):,}",
-                    format_duration(r["excess_wait_s"]), f"{r['wait_share']:.1%}"]
+                    _format_total(r["excess_wait_s"]), f"{r['wait_share']:.1%}"]
                    for r in self.ranking.head(10).to_dict("records")]
         breaches = [[" / ".join(str(r[k]) for k in seg) + (" / " if seg else "")
                      + (r["step"] if r["kind"] == "step" else "whole case"),
@@ -290,37 +441,26 @@ class Bottlenecks:
         width = max(len(k) for k, _ in head)
         lines = ["Bottlenecks (where cases wait)", ""]
         lines += [f"{k:<{width}}  {v}" for k, v in head]
-        lines += ["", f"Worst transitions ({len(self.ranking)} ranked by excess wait):"]
+        lines += ["", f"Worst transitions ({len(self.ranking)} ranked by excess wait, summed "
+                      "over cases):"]
         if ranking:
-            lines += table(["transition", "cases", "median", "p90", "target", "breaches",
-                            "excess", "share"], ranking, right=(1, 2, 3, 4, 5, 6, 7))
+            lines += table(_RANKING_HEADER, ranking, right=(1, 2, 3, 4, 5, 6, 7))
         else:
             lines.append("  none with enough cases")
         if breaches:
             lines += ["", "Time targets:"]
-            lines += table(["target", "limit", "cases", "breaches", "share", "worst cases"],
-                           breaches, right=(1, 2, 3, 4))
+            lines += table(_BREACH_HEADER, breaches, right=(1, 2, 3, 4))
         lines += [f"Note: {c}" for c in self.caveats]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         head, ranking, breaches = self._summary()
-        e = html.escape
-
-        def grid(header, rows):
-            return ("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in header)
-                    + "</tr></thead><tbody>" + "".join(
-                        "<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>"
-                        for r in rows) + "</tbody></table>")
-
-        parts = [f"<div><strong>{e(repr(self))}</strong>", grid(["", ""], head),
-                 grid(["transition", "cases", "median", "p90", "target", "breaches", "excess",
-                       "share"], ranking)]
-        if breaches:
-            parts.append(grid(["target", "limit", "cases", "breaches", "share", "worst cases"],
-                              breaches))
-        parts += [f"<p>Note: {e(c)}</p>" for c in self.caveats]
-        return "".join(parts) + "</div>"
+        grids = [(["", ""], head), (_RANKING_HEADER, ranking)] \
+            + ([(_BREACH_HEADER, breaches)] if breaches else [])
+        return (f"<div><strong>{html.escape(repr(self))}</strong>"
+                + "".join(pd.DataFrame(rows, columns=header).to_html(index=False)
+                          for header, rows in grids)
+                + "".join(f"<p>Note: {html.escape(c)}</p>" for c in self.caveats) + "</div>")
 
     def to_dict(self) -> dict:
         """JSON-native dictionary; ``"bottlenecks"`` lists the ranking (see RANKING_COLUMNS)."""
@@ -489,224 +629,46 @@ def bottlenecks(log, flowchart: Flowchart | None = None, *, by: str | None = Non
         raise ConfigError(f"bottlenecks(): reference_quantile must be between 0 and 1; "
                           f"got {reference_quantile!r}")
     events = as_events(log)
-    column = _segment_column(events, by)
-    tab = tables if tables is not None else build(events)
-    n_cases = int(events[CASE].nunique())
-    if len(tab.cases) != n_cases:
-        raise ConfigError(f"bottlenecks(): tables have {len(tab.cases):,} cases but the log has "
-                          f"{n_cases:,}; pass the tables built from this log")
-    if min_cases is None:
-        min_cases = _default_min_cases(n_cases)
-    tz = calendar.timezone if calendar is not None else "UTC"
-
+    column = _segment_column(events, by, "bottlenecks()")
     inst, mode, caveats = _instances(events)
-    names = list(pd.unique(inst["activity"]))
-    to_step = flowchart.map_activities(names) if flowchart is not None else {a: None for a in names}
-    shown = {a: (flowchart.label_of(s) if s is not None else a) for a, s in to_step.items()}
-    inst["name"] = inst["activity"].map(shown)
-    inst["step"] = inst["activity"].map(to_step)
-    is_paused = _paused_matcher(clock_stopped)
-    paused_acts = {a for a in names if is_paused(a) or is_paused(shown[a])}
-    inst["paused"] = inst["activity"].isin(paused_acts).to_numpy()
-    if clock_stopped is not None and not paused_acts:
+    tab = tables if tables is not None else build(events)
+    variant = _variants(tab, inst.case_ids)
+    if min_cases is None:
+        min_cases = _default_min_cases(len(inst.case_ids))
+    acts = _activities(inst.activities, flowchart, clock_stopped)
+    if clock_stopped is not None and not acts.paused.any():
         caveats.append(f"clock_stopped={clock_stopped!r} matches no activity of the log")
-
-    segments = ([column] if column else []) + (["period"] if period else [])
-    if column:
-        inst[column] = _segment_values(events, inst, column)
-    start_w = end_w = None
-    if calendar is not None:
-        start_w, end_w = calendar.elapsed(inst["start"]), calendar.elapsed(inst["end"])
-
-    code = inst["code"].to_numpy()
-    start_ns, end_ns = _i8(inst["start"]), _i8(inst["end"])
-    paused = inst["paused"].to_numpy()
-
-    # Categorical codes and DatetimeArray.take avoid building a Python object
-    # per row: on 1M events that is seconds (pandas 3 strings, tz-aware times).
-    coded = {c: pd.factorize(inst[c], sort=False) for c in ("case_id", "name", "step")}
-
-    def take(column: str, idx: np.ndarray):
-        codes, uniques = coded[column]
-        return pd.Categorical.from_codes(codes[idx], categories=uniques)
-
-    step_codes, step_uniques = coded["step"]
-    step_names = np.asarray(step_uniques, dtype=object)
-
-    def steps_at(idx: np.ndarray) -> np.ndarray:
-        codes = step_codes[idx]
-        return np.where(codes >= 0, step_names[np.maximum(codes, 0)] if len(step_names)
-                        else None, None)
-
-    def pairs(src: np.ndarray, tgt: np.ndarray, gap_from: np.ndarray) -> pd.DataFrame:
-        frame = pd.DataFrame({
-            "case_id": take("case_id", tgt),
-            "source": take("name", src),
-            "target": take("name", tgt),
-            "wait_s": np.maximum(start_ns[gap_from] - end_ns[src], 0) / 1e9,
-            "target_time": inst["start"].array.take(tgt),
-            "designed": _designed(steps_at(src), steps_at(tgt), flowchart),
-            "clock_stopped": paused[src],
-            "target_step": steps_at(tgt),
-        })
-        if calendar is not None:
-            frame["working_wait_s"] = np.maximum(start_w[gap_from] - end_w[src], 0.0)
-        if column:
-            frame[column] = inst[column].to_numpy()[tgt]
-        if period:
-            frame["period"] = _period_of(frame["target_time"], period, tz) if len(frame) \
-                else np.array([], dtype=object)
-        return frame
-
-    nxt = np.flatnonzero(code[1:] == code[:-1])
-    observed = pairs(nxt, nxt + 1, nxt + 1)
-    kept = np.flatnonzero(~paused)
-    link = code[kept[1:]] == code[kept[:-1]] if len(kept) else np.array([], dtype=bool)
-    src = kept[:-1][link] if len(kept) else kept
-    service = pairs(src, kept[1:][link] if len(kept) else kept, src + 1)
-
-    clock = "working_wait_s" if targets_in == "working" else "wait_s"
-    service["w"] = service[clock]
-    wait_target = {n.id: n.wait_target_s for n in flowchart.steps} if flowchart else {}
-    service["target_s"] = service["target_step"].map(wait_target).astype(float)
-    service["breach"] = service["w"] > service["target_s"]
-
-    # ---- reference and ranking
-    pool = service.loc[service["designed"].astype(bool), "w"] if flowchart is not None else None
-    if pool is None or pool.empty:
-        pool = service["w"]
-    reference = float(pool.quantile(reference_quantile)) if len(pool) else None
-    keys = segments + ["source", "target"]
-    if len(service):
-        caps = service.groupby(keys, sort=False, dropna=False)["w"].quantile(
-            _CAP_QUANTILE, interpolation="lower").rename("cap")
-        service = service.merge(caps, left_on=keys, right_index=True, how="left")
-        base = service["target_s"].fillna(reference if reference is not None else 0.0)
-        service["excess"] = np.maximum(np.minimum(service["w"], service["cap"]) - base, 0.0)
-    else:
-        service = service.assign(cap=[], excess=[])
-    stats = _stats(service, keys, "w", "wait", full=False)
-    g = service.groupby(keys, sort=False, dropna=False)
-    ranking = pd.DataFrame({"cases": g["case_id"].nunique(), "events": g.size()}).join(stats)
-    ranking["target_s"] = g["target_s"].first()
-    breached = service[service["breach"]].groupby(keys, sort=False, dropna=False)["case_id"] \
-        .nunique()
-    ranking["breach_cases"] = breached.reindex(ranking.index).fillna(0).astype("Int64")
-    ranking.loc[ranking["target_s"].isna(), "breach_cases"] = pd.NA
-    ranking["excess_wait_s"] = g["excess"].sum()
-    grand = float(service["w"].sum())
-    ranking["wait_share"] = ranking["total_wait_s"] / grand if grand > 0 else 0.0
-    ranking["designed"] = g["designed"].first() if flowchart is not None else None
-    ranking = ranking.reset_index()
-    below = int((ranking["cases"] < min_cases).sum())
-    ranking = ranking[ranking["cases"] >= min_cases]
-    ranking = ranking.sort_values(["excess_wait_s", "total_wait_s", "source", "target"],
-                                  ascending=[False, False, True, True], kind="stable")
-    ranking = ranking[segments + RANKING_COLUMNS + ["designed"]].reset_index(drop=True)
+    seg = _Segments(events, inst, column, period,
+                    calendar.timezone if calendar is not None else "UTC")
+    segments = seg.names
+    observed, service, start_w = _waits(inst, acts, seg, calendar, targets_in)
+    reference = _reference(service, flowchart is not None, reference_quantile)
+    ranking, below = _ranking(service, reference, min_cases, segments, flowchart is not None)
     if below:
         caveats.append(f"{below} transitions taken by fewer than {min_cases} cases are left "
                        "out of the ranking (see .transitions)")
     if flowchart is None:
         caveats.append("no flowchart: no time targets; excess wait is counted above the "
                        f"normal wait ({format_duration(reference)})")
-
-    # ---- observed transitions
-    okeys = segments + ["source", "target"]
-    transitions = _stats(observed, okeys, "wait_s", "wait")
-    if calendar is not None:
-        transitions = transitions.join(_stats(observed, okeys, "working_wait_s", "working_wait",
-                                              full=False))
-    og = observed.groupby(okeys, sort=False, dropna=False)
-    transitions["designed"] = og["designed"].first() if flowchart is not None else None
-    transitions["clock_stopped"] = og["clock_stopped"].first()
-    transitions = transitions.reset_index().sort_values(
-        segments + ["events", "source", "target"],
-        ascending=[True] * len(segments) + [False, True, True], kind="stable") \
-        .reset_index(drop=True)
-
-    # ---- steps: processing time
-    if period:
-        inst["period"] = _period_of(inst["end"], period, tz) if len(inst) else []
-    skeys = segments + ["name"]
-    sg = inst.groupby(skeys, sort=False, dropna=False)
-    steps = pd.DataFrame({"events": sg.size(), "cases": sg["case_id"].nunique(),
-                          "timed": sg["processing_s"].count()})
-    steps = steps.join(_stats(inst, skeys, "processing_s", "processing", full=False))
-    steps["mean_processing_s"] = sg["processing_s"].mean()
-    steps = steps.reset_index().rename(columns={"name": "step"})
-    label_target = {flowchart.label_of(s): t for s, t in wait_target.items()}
-    steps["wait_target_s"] = steps["step"].map(label_target).astype(float)
-    steps = steps.sort_values(segments + ["events", "step"],
-                              ascending=[True] * len(segments) + [False, True], kind="stable") \
-        .reset_index(drop=True)
-
-    # ---- time in clock-stopped statuses
-    same_next = np.zeros(len(inst), dtype=bool)
-    same_next[:-1] = code[1:] == code[:-1]
-    follow = np.minimum(np.arange(len(inst)) + 1, max(len(inst) - 1, 0))
-    paused_s = np.where(paused & same_next, (start_ns[follow] - start_ns) / 1e9, 0.0)
-    inst["paused_s"] = paused_s
-    if calendar is not None:
-        inst["paused_w"] = np.where(paused & same_next, start_w[follow] - start_w, 0.0)
-    inst["ends_case"] = paused & ~same_next
-
-    # ---- cases: throughput on the targets' clock, paused time left out
-    cg = inst.groupby("code", sort=True)
-    cases = pd.DataFrame({"case_id": cg["case_id"].first(), "first": cg["start"].min(),
-                          "last": cg["end"].max(), "paused_s": cg["paused_s"].sum()})
-    cases["throughput_s"] = (cases["last"] - cases["first"]).dt.total_seconds()
-    if calendar is not None:
-        cases["working_throughput_s"] = np.maximum(
-            calendar.elapsed(cases["last"]) - calendar.elapsed(cases["first"]), 0.0)
-        cases["working_paused_s"] = cg["paused_w"].sum()
-    if targets_in == "working":
-        cases["clock_s"] = cases["working_throughput_s"] - cases["working_paused_s"]
-    else:
-        cases["clock_s"] = cases["throughput_s"] - cases["paused_s"]
-    variant_of = tab.cases.set_index("case_id")["variant"]
-    cases["variant"] = cases["case_id"].map(variant_of).astype("Int64")
-    if column:
-        cases[column] = cg[column].first()
-    if period:
-        cases["period"] = _period_of(cases["last"], period, tz) if len(cases) else []
+    transitions = _transitions(observed, acts, segments, flowchart is not None,
+                               calendar is not None)
+    steps = _steps(inst, acts, seg, flowchart)
+    paused, paused_s, paused_w, ends_case = _paused_time(inst, acts, start_w)
     case_target = flowchart.case_target_s if flowchart is not None else None
-    cases["breach"] = cases["clock_s"] > case_target if case_target is not None else False
-    cases = cases.reset_index(drop=True)
-
-    throughput = _throughput(cases, segments, tab, case_target)
-    breaches = _breaches(service, cases, flowchart, segments, case_target)
-    if flowchart is not None:
-        never = breaches[(breaches["kind"] == "step") & (breaches["cases"] == 0)]["step"]
-        for step in pd.unique(never):
-            caveats.append(f"wait target of {step!r} cannot be checked: no case has an event "
-                           "before it")
-        if not wait_target or all(v is None for v in wait_target.values()):
-            if case_target is None:
-                caveats.append("the flowchart sets no time targets")
-
-    pkeys = segments + ["name"]
-    stopped = inst[paused]
-    if len(stopped):
-        pg = stopped.groupby(pkeys, sort=False, dropna=False)
-        clock_table = pd.DataFrame({"events": pg.size(), "cases": pg["case_id"].nunique(),
-                                    "median_paused_s": pg["paused_s"].median(),
-                                    "total_paused_s": pg["paused_s"].sum()})
-        if calendar is not None:
-            clock_table["total_working_paused_s"] = pg["paused_w"].sum()
-        total_time = float(cases["throughput_s"].sum())
-        clock_table["case_time_share"] = clock_table["total_paused_s"] / total_time \
-            if total_time > 0 else 0.0
-        clock_table["ends_case"] = pg["ends_case"].sum().astype("int64")
-        clock_table = clock_table.reset_index().rename(columns={"name": "status"}) \
-            .sort_values("total_paused_s", ascending=False, kind="stable").reset_index(drop=True)
-    else:
-        clock_table = pd.DataFrame(columns=segments + ["status", "events", "cases",
-                                                       "median_paused_s", "total_paused_s",
-                                                       "case_time_share", "ends_case"])
+    cases, case_keys = _cases(inst, seg, variant, paused_s, paused_w, calendar, targets_in,
+                              case_target)
+    throughput = _throughput(cases, case_keys, tab, segments, case_target)
+    breaches = _breaches(service, cases, case_keys, acts, flowchart, segments, case_target,
+                         inst.case_ids)
+    caveats += _target_caveats(breaches, flowchart)
+    clock_table = _clock_table(inst, acts, seg, ends_case, paused, paused_s, paused_w,
+                               float(cases["throughput_s"].sum()))
 
     options = {"by": by, "period": period, "segments": segments, "min_cases": int(min_cases),
                "reference_quantile": float(reference_quantile), "targets_in": targets_in,
-               "timing": mode, "clock_stopped": sorted(shown[a] for a in paused_acts),
+               "timing": mode,
+               "clock_stopped": sorted(str(acts.names[acts.name[a]])
+                                       for a in np.flatnonzero(acts.paused)),
                "calendar": calendar.to_dict() if calendar is not None else None,
                "case_target_s": case_target,
                "flowchart": flowchart.name if flowchart is not None else None}
@@ -718,41 +680,235 @@ def bottlenecks(log, flowchart: Flowchart | None = None, *, by: str | None = Non
                        options=options)
 
 
-def _designed(src_steps: np.ndarray, tgt_steps: np.ndarray, flowchart) -> np.ndarray:
+def _default_min_cases(cases: int) -> int:
+    return max(2, min(10, math.ceil(0.01 * cases)))
+
+
+def _variants(tab, case_ids: pd.Series) -> np.ndarray:
+    """Variant of each case number, from tables that must belong to this log."""
+    known = tab.cases["case_id"].reset_index(drop=True)
+    if len(known) != len(case_ids):
+        raise ConfigError(f"bottlenecks(): tables have {len(known):,} cases but the log has "
+                          f"{len(case_ids):,}; pass the tables built from this log")
+    variant = tab.cases["variant"].to_numpy(dtype=np.int64)
+    if bool((known == case_ids).all()):
+        return variant
+    where = pd.Index(known).get_indexer(case_ids)
+    if (where < 0).any():
+        raise ConfigError(f"bottlenecks(): case {case_ids[where < 0].iloc[0]!r} is not in the "
+                          "tables; pass the tables built from this log")
+    return variant[where]
+
+
+def _waits(inst: _Instances, acts: _Activities, seg: _Segments, calendar: Calendar | None,
+           targets_in: str) -> tuple[dict, dict, np.ndarray | None]:
+    """Observed pairs; service pairs (paused statuses skipped, on the targets' clock); the
+    working-time count of each instance's start."""
+    start_w = end_w = None
+    if calendar is not None:
+        start_w = calendar.elapsed(_utc(inst.begin))
+        end_w = start_w if inst.end is inst.begin else calendar.elapsed(_utc(inst.end))
+    code, paused = inst.code, acts.paused[inst.act]
+    nxt = np.flatnonzero(code[1:] == code[:-1])
+    observed = service = _pairs(inst, acts, seg, nxt, nxt + 1, nxt + 1, start_w, end_w)
+    if paused.any():
+        kept = np.flatnonzero(~paused)
+        link = np.flatnonzero(code[kept[1:]] == code[kept[:-1]])
+        service = _pairs(inst, acts, seg, kept[link], kept[link + 1], kept[link] + 1,
+                         start_w, end_w)
+    service["clock"] = "working_wait_s" if targets_in == "working" else "wait_s"
+    w = service["w"] = service[service["clock"]]
+    service["target_s"] = acts.target_s[service["tgt_act"]]
+    service["breach"] = w > service["target_s"]
+    return observed, service, start_w
+
+
+def _reference(service: dict, charted: bool, quantile: float) -> float | None:
+    """The normal wait: a quantile of designed transitions' waits, else of all waits."""
+    w = service["w"]
+    pool = w[service["designed"]] if charted else w[:0]
+    pool = pool if len(pool) else w
+    pool = pool[~np.isnan(pool)]
+    return float(np.quantile(pool, quantile)) if len(pool) else None
+
+
+def _paused_time(inst: _Instances, acts: _Activities, start_w: np.ndarray | None):
+    """Per instance: paused, seconds paused (to the case's next event), working seconds
+    paused, and whether the case ends paused."""
+    code, paused = inst.code, acts.paused[inst.act]
+    same_next = np.zeros(len(code), dtype=bool)
+    same_next[:-1] = code[1:] == code[:-1]
+    follow = np.minimum(np.arange(len(code)) + 1, max(len(code) - 1, 0))
+    counted = paused & same_next
+    paused_s = np.where(counted, (inst.begin[follow] - inst.begin) / 1e9, 0.0)
+    paused_w = np.where(counted, start_w[follow] - start_w, 0.0) if start_w is not None \
+        else None
+    return paused, paused_s, paused_w, paused & ~same_next
+
+
+def _target_caveats(breaches: pd.DataFrame, flowchart: Flowchart | None) -> list[str]:
     if flowchart is None:
-        return np.zeros(len(src_steps), dtype=bool)
-    allowed = flowchart.allowed_transitions()
-    if not len(src_steps):
-        return np.zeros(0, dtype=bool)
-    pairs = pd.MultiIndex.from_arrays([pd.Series(src_steps, dtype=object).fillna(""),
-                                       pd.Series(tgt_steps, dtype=object).fillna("")])
-    known = pd.MultiIndex.from_tuples(sorted(allowed)) if allowed else pd.MultiIndex.from_arrays(
-        [[], []])
-    return pairs.isin(known) & pd.notna(src_steps) & pd.notna(tgt_steps)
+        return []
+    never = breaches[(breaches["kind"] == "step") & (breaches["cases"] == 0)]["step"]
+    out = [f"wait target of {step!r} cannot be checked: no case has an event before it"
+           for step in pd.unique(never)]
+    if all(n.wait_target_s is None for n in flowchart.steps) and flowchart.case_target_s is None:
+        out.append("the flowchart sets no time targets")
+    return out
 
 
-def _throughput(cases: pd.DataFrame, segments: list[str], tab, case_target) -> pd.DataFrame:
-    frames = []
-    for keys in (segments, segments + ["variant"]):
-        if keys:
-            g = cases.groupby(keys, sort=False, dropna=False)
-        else:
-            g = cases.assign(_all=0).groupby("_all")
-        part = pd.DataFrame({"cases": g.size(), "median_throughput_s": g["clock_s"].median(),
-                             "p90_throughput_s": g["clock_s"].quantile(0.9),
-                             "mean_throughput_s": g["clock_s"].mean(),
-                             "min_throughput_s": g["clock_s"].min(),
-                             "max_throughput_s": g["clock_s"].max(),
-                             "breach_cases": g["breach"].sum().astype("int64")})
-        part = part.reset_index().drop(columns=["_all"], errors="ignore")
-        frames.append(part)
-    out = pd.concat(frames, ignore_index=True)
+def _pairs(inst: _Instances, acts: _Activities, seg: _Segments, src: np.ndarray,
+           tgt: np.ndarray, gap_from: np.ndarray, start_w, end_w) -> dict:
+    """Waits from instance ``src`` to ``tgt``, timed to the start of ``gap_from``."""
+    src_act, tgt_act = inst.act[src], inst.act[tgt]
+    keys = seg.keys(tgt, inst.begin[tgt]) + [("source", acts.name[src_act], acts.names),
+                                            ("target", acts.name[tgt_act], acts.names)]
+    pairs = {"groups": _Grouped(keys, inst.code[tgt]), "src_act": src_act, "tgt_act": tgt_act,
+             "wait_s": np.maximum(inst.begin[gap_from] - inst.end[src], 0) / 1e9,
+             "designed": acts.designed(src_act, tgt_act), "stats": {}}
+    if start_w is not None:
+        pairs["working_wait_s"] = np.maximum(start_w[gap_from] - end_w[src], 0.0)
+    return pairs
+
+
+def _stats_of(pairs: dict, column: str) -> dict[str, np.ndarray]:
+    if column not in pairs["stats"]:
+        pairs["stats"][column] = pairs["groups"].stats(pairs[column])
+    return pairs["stats"][column]
+
+
+def _ranking(service: dict, reference: float | None, min_cases: int, segments: list[str],
+             charted: bool) -> tuple[pd.DataFrame, int]:
+    """Ranked transitions and how many fell below ``min_cases``."""
+    g, w, target = service["groups"], service["w"], service["target_s"]
+    st = _stats_of(service, service["clock"])
+    base = np.where(np.isnan(target), reference if reference is not None else 0.0, target)
+    excess = np.maximum(np.minimum(w, st["cap"][g.ids]) - base, 0.0)
+    out = g.frame()
+    out["cases"], out["events"] = g.cases(), g.size
+    out["median_wait_s"], out["p90_wait_s"], out["total_wait_s"] = \
+        st["median"], st["p90"], st["total"]
+    out["target_s"] = target[g.first]
+    out["breach_cases"] = pd.array(g.cases(service["breach"]), dtype="Int64")
+    out.loc[out["target_s"].isna(), "breach_cases"] = pd.NA
+    out["excess_wait_s"] = g.sum(excess)
+    grand = float(np.nansum(w))
+    out["wait_share"] = out["total_wait_s"] / grand if grand > 0 else 0.0
+    out["designed"] = service["designed"][g.first] if charted else None
+    below = int((out["cases"] < min_cases).sum())
+    out = out[out["cases"] >= min_cases].sort_values(
+        ["excess_wait_s", "total_wait_s", "source", "target"],
+        ascending=[False, False, True, True], kind="stable")
+    return out[segments + RANKING_COLUMNS + ["designed"]].reset_index(drop=True), below
+
+
+def _transitions(observed: dict, acts: _Activities, segments: list[str], charted: bool,
+                 working: bool) -> pd.DataFrame:
+    g, st = observed["groups"], _stats_of(observed, "wait_s")
+    out = g.frame()
+    out["events"], out["cases"] = g.size, g.cases()
+    for stat in ("mean", "median", "p90", "min", "max", "total"):
+        out[f"{stat}_wait_s"] = st[stat]
+    if working:
+        wt = _stats_of(observed, "working_wait_s")
+        for stat in ("median", "p90", "total"):
+            out[f"{stat}_working_wait_s"] = wt[stat]
+    out["designed"] = observed["designed"][g.first] if charted else None
+    out["clock_stopped"] = acts.paused[observed["src_act"]][g.first]
+    return out.sort_values(segments + ["events", "source", "target"],
+                           ascending=[True] * len(segments) + [False, True, True],
+                           kind="stable").reset_index(drop=True)
+
+
+def _steps(inst: _Instances, acts: _Activities, seg: _Segments,
+           flowchart: Flowchart | None) -> pd.DataFrame:
+    """Processing time per activity (step label), periods by completion."""
+    every = np.arange(len(inst.code))
+    g = _Grouped(seg.keys(every, inst.end) + [("step", acts.name[inst.act], acts.names)],
+                 inst.code)
+    st = g.stats(inst.processing_s)
+    out = g.frame()
+    out["events"], out["cases"], out["timed"] = g.size, g.cases(), st["count"]
+    for stat in ("median", "p90", "total", "mean"):
+        out[f"{stat}_processing_s"] = st[stat]
+    label_target = {flowchart.label_of(n.id): n.wait_target_s for n in flowchart.steps} \
+        if flowchart is not None else {}
+    out["wait_target_s"] = out["step"].map(label_target).astype(float)
+    return out.sort_values(seg.names + ["events", "step"],
+                           ascending=[True] * len(seg.names) + [False, True], kind="stable") \
+        .reset_index(drop=True)
+
+
+def _clock_table(inst: _Instances, acts: _Activities, seg: _Segments, ends_case: np.ndarray,
+                 paused: np.ndarray, paused_s: np.ndarray, paused_w, total_time: float
+                 ) -> pd.DataFrame:
+    idx = np.flatnonzero(paused)
+    if not len(idx):
+        return pd.DataFrame(columns=seg.names + ["status", "events", "cases", "median_paused_s",
+                                                 "total_paused_s", "case_time_share",
+                                                 "ends_case"])
+    g = _Grouped(seg.keys(idx, inst.end[idx]) + [("status", acts.name[inst.act[idx]],
+                                                  acts.names)], inst.code[idx])
+    out = g.frame()
+    out["events"], out["cases"] = g.size, g.cases()
+    out["median_paused_s"] = g.stats(paused_s[idx])["median"]
+    out["total_paused_s"] = g.sum(paused_s[idx])
+    if paused_w is not None:
+        out["total_working_paused_s"] = g.sum(paused_w[idx])
+    out["case_time_share"] = out["total_paused_s"] / total_time if total_time > 0 else 0.0
+    out["ends_case"] = g.sum(ends_case[idx]).astype("int64")
+    return out.sort_values("total_paused_s", ascending=False, kind="stable") \
+        .reset_index(drop=True)
+
+
+def _cases(inst: _Instances, seg: _Segments, variant: np.ndarray, paused_s: np.ndarray,
+           paused_w, calendar: Calendar | None, targets_in: str, case_target
+           ) -> tuple[pd.DataFrame, list]:
+    """Per case: throughput on the targets' clock, paused time left out; the segment keys."""
+    starts = inst.case_start
+    first = inst.begin[starts]
+    last = np.maximum.reduceat(inst.end, starts) if len(starts) else first
+
+    def per_case(values):
+        return np.add.reduceat(values, starts) if len(starts) else np.zeros(0)
+
+    cases = pd.DataFrame({"case_id": inst.case_ids,
+                          "variant": pd.array(variant, dtype="Int64"),
+                          "throughput_s": (last - first) / 1e9,
+                          "paused_s": per_case(paused_s)})
+    if calendar is not None:
+        cases["working_throughput_s"] = np.maximum(
+            calendar.elapsed(_utc(last)) - calendar.elapsed(_utc(first)), 0.0)
+    if targets_in == "working":
+        cases["clock_s"] = cases["working_throughput_s"] - per_case(paused_w)
+    else:
+        cases["clock_s"] = cases["throughput_s"] - cases["paused_s"]
+    keys = seg.keys(starts, last)
+    for name, codes, labels in keys:
+        cases[name] = labels[codes]
+    cases["breach"] = cases["clock_s"] > case_target if case_target is not None else False
+    return cases, keys
+
+
+def _throughput(cases: pd.DataFrame, keys: list, tab, segments: list[str],
+                case_target) -> pd.DataFrame:
+    number = np.arange(len(cases))
+    clock = cases["clock_s"].to_numpy(dtype=float)
+    overall = _Grouped(keys, number)
+    by_variant = _Grouped(keys + [("variant", cases["variant"].to_numpy(dtype=np.int64),
+                                   np.arange(len(tab.variants)))], number)
+    parts = []
+    for g in (overall, by_variant):
+        st = g.stats(clock)
+        part = g.frame()
+        part["cases"] = g.size
+        for stat in ("median", "p90", "mean", "min", "max"):
+            part[f"{stat}_throughput_s"] = st[stat]
+        part["breach_cases"] = g.sum(cases["breach"].to_numpy(dtype=bool)).astype("int64")
+        part["case_share"] = g.size / np.maximum(overall.size[overall.ids[g.first]], 1)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
     out["variant"] = out["variant"].astype("Int64")
-    totals = cases.groupby(segments, sort=False, dropna=False).size() if segments else None
-    denominator = out[segments].merge(totals.rename("n").reset_index(), on=segments,
-                                      how="left")["n"].to_numpy() if segments \
-        else np.full(len(out), len(cases))
-    out["case_share"] = out["cases"] / np.maximum(denominator, 1)
     out["breach_share"] = out["breach_cases"] / out["cases"] if case_target is not None \
         else np.nan
     if case_target is None:
@@ -768,46 +924,48 @@ def _throughput(cases: pd.DataFrame, segments: list[str], tab, case_target) -> p
         .reset_index(drop=True)
 
 
-def _breaches(service, cases, flowchart, segments, case_target) -> pd.DataFrame:
+def _breaches(service: dict, cases: pd.DataFrame, case_keys: list, acts: _Activities,
+              flowchart: Flowchart | None, segments: list[str], case_target,
+              case_ids: pd.Series) -> pd.DataFrame:
     columns = segments + ["kind", "step", "target_s", "cases", "events", "breach_events",
                           "breach_cases", "breach_share", "total_excess_s", "worst_cases"]
     if flowchart is None:
         return pd.DataFrame(columns=columns)
+
+    def table(g: _Grouped, over: np.ndarray, breach: np.ndarray) -> pd.DataFrame:
+        out = g.frame()
+        out["cases"], out["events"], out["breach_events"] = g.cases(), g.size, g.sum(breach)
+        out["breach_cases"] = g.cases(breach)
+        out["total_excess_s"] = g.sum(over)
+        out["worst_cases"] = g.worst(over, breach, case_ids)
+        return out
+
     rows = []
     targeted = [n for n in flowchart.steps if n.wait_target_s is not None]
     if targeted:
-        ids = [n.id for n in targeted]
-        waits = service[service["target_step"].isin(ids)].copy()
-        waits["over"] = np.maximum(waits["w"] - waits["target_s"], 0.0)
-        keys = segments + ["target_step"]
-        g = waits.groupby(keys, sort=False, dropna=False)
-        table = pd.DataFrame({"cases": g["case_id"].nunique(), "events": g.size(),
-                              "breach_events": g["breach"].sum()})
-        bad = waits[waits["breach"]]
-        table["breach_cases"] = bad.groupby(keys, sort=False, dropna=False)["case_id"] \
-            .nunique().reindex(table.index).fillna(0)
-        table["total_excess_s"] = g["over"].sum()
-        table["worst_cases"] = _worst(bad, keys, "over").reindex(table.index)
-        table = table.reset_index()
+        sel = np.flatnonzero(~np.isnan(service["target_s"]))
+        keys = [(name, codes[sel], labels)
+                for name, codes, labels in service["groups"].keys[:len(segments)]]
+        keys.append(("target_step", acts.step[service["tgt_act"][sel]],
+                     np.array(acts.steps, dtype=object)))
+        g = _Grouped(keys, service["groups"].case[sel])
+        over = np.maximum(service["w"][sel] - service["target_s"][sel], 0.0)
+        part = table(g, over, service["breach"][sel])
         if not segments:
-            table = pd.DataFrame({"target_step": ids}).merge(table, on="target_step", how="left")
-        table["kind"] = "step"
-        table["step"] = table["target_step"].map(flowchart.label_of)
-        table["target_s"] = table["target_step"].map(
+            part = pd.DataFrame({"target_step": [n.id for n in targeted]}).merge(
+                part, on="target_step", how="left")
+        part["kind"] = "step"
+        part["step"] = part["target_step"].map(flowchart.label_of)
+        part["target_s"] = part["target_step"].map(
             {n.id: n.wait_target_s for n in targeted}).astype(float)
-        rows.append(table)
+        rows.append(part)
     if case_target is not None:
-        keys = segments or ["_all"]
-        frame = cases.assign(_all=0, over=np.maximum(cases["clock_s"] - case_target, 0.0))
-        g = frame.groupby(keys, sort=False, dropna=False)
-        table = pd.DataFrame({"cases": g.size(), "events": g.size(),
-                              "breach_events": g["breach"].sum(),
-                              "breach_cases": g["breach"].sum(),
-                              "total_excess_s": g["over"].sum()})
-        table["worst_cases"] = _worst(frame[frame["breach"]], keys, "over").reindex(table.index)
-        table = table.reset_index().drop(columns=["_all"], errors="ignore")
-        table["kind"], table["step"], table["target_s"] = "case", None, float(case_target)
-        rows.append(table)
+        clock = cases["clock_s"].to_numpy(dtype=float)
+        g = _Grouped(case_keys, np.arange(len(cases)))
+        part = table(g, np.maximum(clock - case_target, 0.0),
+                     cases["breach"].to_numpy(dtype=bool))
+        part["kind"], part["step"], part["target_s"] = "case", None, float(case_target)
+        rows.append(part)
     if not rows:
         return pd.DataFrame(columns=columns)
     out = pd.concat(rows, ignore_index=True)
@@ -818,154 +976,3 @@ def _breaches(service, cases, flowchart, segments, case_target) -> pd.DataFrame:
                                    / np.maximum(out["cases"], 1), np.nan)
     out["worst_cases"] = [w if isinstance(w, list) else [] for w in out["worst_cases"]]
     return out[columns].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- workload
-
-@dataclass(frozen=True, repr=False)
-class Workload:
-    """The result of :func:`workload`: how much work arrives, and when.
-
-    Attributes
-    ----------
-    daily : pandas.DataFrame
-        ``date`` (local), the ``by`` column, ``events``, ``open_cases`` (cases
-        with work open that day: from their first to their last event in the
-        group), ``started``, ``finished``.
-    by_hour : pandas.DataFrame
-        ``hour`` 0..23 (local), the ``by`` column, ``events``.
-    by_weekday : pandas.DataFrame
-        ``weekday`` (``mon`` .. ``sun``), the ``by`` column, ``events``.
-    per_resource : pandas.DataFrame
-        ``org:resource`` (when present), the ``by`` column, ``events``, ``cases``,
-        ``active_days``.
-    """
-
-    daily: pd.DataFrame
-    by_hour: pd.DataFrame
-    by_weekday: pd.DataFrame
-    per_resource: pd.DataFrame
-    options: dict = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        days = self.daily["date"].nunique() if len(self.daily) else 0
-        peak = int(self.daily.groupby("date")["open_cases"].sum().max()) if days else 0
-        return (f"<Workload: {int(self.daily['events'].sum()):,} events over {days:,} days, "
-                f"peak {peak:,} open cases>")
-
-    def __str__(self) -> str:
-        busiest = self.by_hour.groupby("hour")["events"].sum()
-        lines = [repr(self)[1:-1]]
-        if len(busiest):
-            lines.append(f"Busiest hour: {int(busiest.idxmax()):02d}:00 "
-                         f"({int(busiest.max()):,} events)")
-            days = self.by_weekday.groupby("weekday", sort=False)["events"].sum()
-            lines.append("By weekday: " + ", ".join(f"{d} {int(n):,}" for d, n in days.items()))
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return (f"<div><p>{html.escape(repr(self))}</p>"
-                + self.by_weekday.to_html(index=False) + "</div>")
-
-    def to_dict(self) -> dict:
-        from .report.json import to_jsonable
-
-        return to_jsonable({"schema_version": 1, "daily": self.daily, "by_hour": self.by_hour,
-                            "by_weekday": self.by_weekday, "per_resource": self.per_resource,
-                            "options": self.options})
-
-
-def workload(log, *, by: str | None = None, timezone: str = "UTC") -> Workload:
-    """Return events and open cases over time, by hour and weekday, per team and resource.
-
-    Parameters
-    ----------
-    log : LoadedLog or pandas.DataFrame
-    by : str, optional
-        A segment (``"team"``, ``"channel"``, ... as in :func:`bottlenecks`).
-    timezone : str, default="UTC"
-        Local time zone for days, hours and weekdays.
-
-    Returns
-    -------
-    Workload
-
-    Examples
-    --------
-    >>> from cs_mining.testing import log_from_text
-    >>> log = log_from_text('''
-    ...     T1: open 09:00, close d2 10:00
-    ...     T2: open d1 09:30, close d1 11:00
-    ... ''')
-    >>> w = workload(log)
-    >>> w.daily[["date", "events", "open_cases", "started", "finished"]]
-             date  events  open_cases  started  finished
-    0  2024-01-01       1           1        1         0
-    1  2024-01-02       2           2        1         1
-    2  2024-01-03       1           1        0         1
-    """
-    from .load import as_events
-
-    events = as_events(log)
-    column = _segment_column(events, by)
-    try:
-        local = events[TIME].dt.tz_convert(timezone).dt.tz_localize(None)
-    except Exception:
-        raise ConfigError(f"workload(): timezone must be an IANA name such as 'UTC' or "
-                          f"'Europe/Rome'; got {timezone!r}") from None
-    frame = pd.DataFrame({"case_id": events[CASE].to_numpy(),
-                          "day": local.dt.floor("D").to_numpy(),
-                          "hour": local.dt.hour.to_numpy(), "weekday": local.dt.weekday.to_numpy()})
-    keys: list[str] = []
-    if column:
-        frame[column] = events[column].astype("string").fillna(MISSING).to_numpy(dtype=object)
-        keys = [column]
-    if "org:resource" in events.columns:
-        frame["org:resource"] = events["org:resource"].astype("string").fillna(MISSING) \
-            .to_numpy(dtype=object)
-
-    g = frame.groupby(keys + ["day"], sort=True)
-    daily = pd.DataFrame({"events": g.size()})
-    spans = frame.groupby(keys + ["case_id"], sort=False)["day"].agg(["min", "max"]).reset_index()
-    first, last = frame["day"].min(), frame["day"].max()
-    n_days = int((last - first) / pd.Timedelta(days=1)) + 1 if len(frame) else 0
-    groups = spans.groupby(keys, sort=True) if keys else [((), spans)]
-    parts = []
-    for key, part in groups:
-        a = ((part["min"] - first) / pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
-        b = ((part["max"] - first) / pd.Timedelta(days=1)).to_numpy(dtype=np.int64)
-        delta = np.zeros(n_days + 1, dtype=np.int64)
-        np.add.at(delta, a, 1)
-        np.add.at(delta, b + 1, -1)
-        piece = pd.DataFrame({"day": first + pd.to_timedelta(np.arange(n_days), unit="D"),
-                              "open_cases": np.cumsum(delta)[:-1],
-                              "started": np.bincount(a, minlength=n_days),
-                              "finished": np.bincount(b, minlength=n_days)})
-        for k, v in zip(keys, key if isinstance(key, tuple) else (key,)):
-            piece[k] = v
-        parts.append(piece)
-    series = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=keys + ["day", "open_cases", "started", "finished"])
-    daily = series.merge(daily.reset_index(), on=keys + ["day"], how="left")
-    daily["events"] = daily["events"].fillna(0).astype("int64")
-    daily = daily[(daily["events"] > 0) | (daily["open_cases"] > 0)]
-    daily.insert(0, "date", daily.pop("day").dt.strftime("%Y-%m-%d"))
-    daily = daily[["date"] + keys + ["events", "open_cases", "started", "finished"]] \
-        .reset_index(drop=True)
-
-    by_hour = frame.groupby(keys + ["hour"]).size().rename("events").reset_index()
-    by_hour = by_hour[["hour"] + keys + ["events"]]
-    by_weekday = frame.groupby(keys + ["weekday"]).size().rename("events").reset_index()
-    by_weekday["weekday"] = by_weekday["weekday"].map(dict(enumerate(
-        ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))))
-    by_weekday = by_weekday[["weekday"] + keys + ["events"]]
-    if "org:resource" in frame.columns:
-        rkeys = ["org:resource"] + [k for k in keys if k != "org:resource"]
-        rg = frame.groupby(rkeys, sort=True)
-        per_resource = pd.DataFrame({"events": rg.size(), "cases": rg["case_id"].nunique(),
-                                     "active_days": rg["day"].nunique()}).reset_index() \
-            .sort_values("events", ascending=False, kind="stable").reset_index(drop=True)
-    else:
-        per_resource = pd.DataFrame(columns=["org:resource", "events", "cases", "active_days"])
-    return Workload(daily=daily, by_hour=by_hour, by_weekday=by_weekday,
-                    per_resource=per_resource, options={"by": by, "timezone": timezone})

@@ -4,9 +4,10 @@ A :class:`Calendar` turns any wait into working seconds, counted on the
 calendar's local wall clock (not UTC: pm4py's business hours drop the time
 zone, see ``docs/bottlenecks.md``).  The count is vectorised: for every
 instant ``t`` the working seconds from a fixed epoch to ``t`` are the full
-working days before ``t``'s local date (:func:`numpy.busday_count`, once per
-weekday, holidays excluded) plus the part of ``t``'s own day inside its
-working intervals; a wait is the difference of two such counts.
+working days before ``t``'s local date (:func:`numpy.busday_count` up to the
+first day the instants span, then a cumulative sum over the days spanned,
+holidays excluded) plus the part of ``t``'s own day inside its working
+intervals; a wait is the difference of two such counts.
 
 Examples
 --------
@@ -195,19 +196,35 @@ class Calendar:
         array([ 90., 120.])
         """
         days, seconds, missing = self._local(times)
-        total = np.zeros(len(days))
-        for day in range(7):
-            if self._per_day[day] > 0:
-                mask = "".join("1" if d == day else "0" for d in range(7))
-                total += self._per_day[day] * np.busday_count(_EPOCH, days, weekmask=mask,
-                                                              holidays=self._holidays)
-        weekday = (days.astype("int64") + _EPOCH_WEEKDAY) % 7
-        inside = np.clip(seconds[:, None] - self._begin[weekday], 0, self._length[weekday])
-        today = inside.sum(axis=1)
-        if len(self._holidays):
-            today[np.isin(days, self._holidays)] = 0.0
-        total += today
+        number = days.astype(np.int64)
+        total = np.full(len(days), np.nan)
+        if missing.all():
+            return total
+        # Working seconds before each local day, cumulated once over the days
+        # the instants span; each instant then looks its day up.
+        low, high = int(number[~missing].min()), int(number[~missing].max())
+        span = np.arange(low, high + 1)
+        weekday = (span + _EPOCH_WEEKDAY) % 7
+        open_day = ~np.isin(span.astype("datetime64[D]"), self._holidays)
+        per_day = np.where(open_day, self._per_day[weekday], 0.0)
+        before = self._before(np.datetime64(low, "D")) + np.cumsum(per_day) - per_day
+        at = np.clip(number - low, 0, len(span) - 1)
+        inside = np.clip(seconds[:, None] - self._begin[weekday[at]], 0, self._length[weekday[at]])
+        total = before[at] + np.where(open_day[at], inside.sum(axis=1), 0.0)
         total[missing] = np.nan
+        return total
+
+    def _before(self, day: np.datetime64) -> float:
+        """Working seconds from 1970-01-01 (local) to the start of ``day``."""
+        total = 0.0
+        for weekday in range(7):
+            if self._per_day[weekday] > 0:
+                mask = "".join("1" if d == weekday else "0" for d in range(7))
+                # busday_count counts [begin, end); reversed it counts (end, begin]
+                days = np.busday_count(_EPOCH, day, weekmask=mask, holidays=self._holidays) \
+                    if day >= _EPOCH else \
+                    -np.busday_count(day, _EPOCH, weekmask=mask, holidays=self._holidays)
+                total += self._per_day[weekday] * float(days)
         return total
 
     def working_seconds(self, start, end) -> np.ndarray:

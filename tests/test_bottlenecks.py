@@ -1,4 +1,4 @@
-"""bottlenecks() and workload(): durations, targets, pauses, segments, robustness, by hand."""
+"""bottlenecks(): durations, targets, pauses, segments, robustness, by hand."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cs_mining.bottlenecks import (NO_START, RANKING_COLUMNS, Bottlenecks, bottlenecks,
-                                   workload)
+from cs_mining.bottlenecks import NO_START, RANKING_COLUMNS, Bottlenecks, bottlenecks
 from cs_mining.calendar import Calendar
 from cs_mining.discover import tables
 from cs_mining.errors import ConfigError
@@ -74,6 +73,15 @@ def test_lifecycle_pairs_give_processing_and_waits_between_instances():
     assert steps.loc["fix", "timed"] == 2
     assert NO_START not in result.caveats
     assert list(result.cases["throughput_s"]) == [5400, 3000]
+
+
+def test_lifecycle_pairs_before_1970_keep_their_processing_time():
+    log = log_from_text("T1: fix 09:00, fix 09:45", start="1969-06-01")
+    log["lifecycle:transition"] = ["start", "complete"]
+    result = bottlenecks(log)
+    fix = result.steps.set_index("step").loc["fix"]
+    assert (fix["timed"], fix["median_processing_s"]) == (1, 2700)
+    assert not any("without a complete" in c for c in result.caveats)
 
 
 def test_start_timestamp_column_gives_the_same_as_lifecycle_pairs():
@@ -319,26 +327,6 @@ def test_plots_draw_ranked_bars_and_the_case_target(chart):
     plt.close(ax.figure)
 
 
-def test_workload_by_team_counts_open_cases_per_day():
-    log = log_from_text("""
-        T1: log 09:00, fix d2 10:00, close d2 11:00
-        T2: log d1 09:30, close d1 15:00
-    """)
-    log["org:group"] = ["desk", "field", "desk", "desk", "desk"]
-    w = workload(log, by="team")
-    desk = w.daily[w.daily["org:group"] == "desk"].set_index("date")
-    # T1 is open at the desk from day 0 to day 2, T2 on day 1
-    assert desk["open_cases"].to_dict() == {"2024-01-01": 1, "2024-01-02": 2, "2024-01-03": 1}
-    field = w.daily[w.daily["org:group"] == "field"].set_index("date")
-    assert field["open_cases"].to_dict() == {"2024-01-03": 1}
-    assert w.by_hour.groupby("hour")["events"].sum().to_dict() == {9: 2, 10: 1, 11: 1, 15: 1}
-    assert w.by_weekday.groupby("weekday")["events"].sum().to_dict() == {"mon": 1, "tue": 2,
-                                                                         "wed": 2}
-    local = workload(log, timezone="Asia/Tokyo")
-    assert local.by_hour.groupby("hour")["events"].sum().to_dict() == {18: 2, 19: 1, 20: 1,
-                                                                       0: 1}
-
-
 def test_tables_from_compare_are_reused(chart):
     from cs_mining.compare import compare
 
@@ -348,3 +336,77 @@ def test_tables_from_compare_are_reused(chart):
     assert result.cases["variant"].tolist() == comparison.flow.tables.cases["variant"].tolist()
     assert row(result.ranking, "Open", "Triage")["breach_cases"] == 1
     assert row(result.ranking, "Open", "Resolve")["breach_cases"] == 1
+
+
+def test_tables_of_another_log_are_refused_and_case_order_does_not_matter():
+    log = log_from_text("T1: open 09:00, close 10:00\nT2: open 09:00, fix 09:30, close 11:00")
+    with pytest.raises(ConfigError, match=r"case 'T1' is not in the tables"):
+        bottlenecks(log, tables=tables(log_from_text("A: open\nT2: open, close")))
+    # the same cases listed the other way round: each case keeps its own variant
+    flipped = tables(log.iloc[[2, 3, 4, 0, 1]].reset_index(drop=True))
+    result = bottlenecks(log, tables=flipped, min_cases=1)
+    variant = dict(zip(flipped.cases["case_id"], flipped.cases["variant"]))
+    assert result.cases["variant"].tolist() == [variant["T1"], variant["T2"]]
+
+
+def test_segment_that_varies_within_a_case_follows_the_event_waited_for():
+    log = log_from_text("""
+        T1: log 09:00, fix 10:00, close 10:30
+        T2: log 09:00, fix 09:20, close 11:20
+    """)
+    log["org:group"] = ["desk", "field", "desk", "desk", "field", "desk"]
+    result = bottlenecks(log, by="team", min_cases=1)
+    t = result.transitions
+    assert row(t, "log", "fix", **{"org:group": "field"})["median_wait_s"] == (3600 + 1200) / 2
+    assert row(t, "fix", "close", **{"org:group": "desk"})["total_wait_s"] == 1800 + 7200
+    assert result.cases["org:group"].tolist() == ["desk", "desk"]
+    steps = result.steps.set_index(["org:group", "step"])["events"].to_dict()
+    assert steps == {("desk", "log"): 2, ("field", "fix"): 2, ("desk", "close"): 2}
+
+
+def test_statistics_agree_with_a_plain_groupby_on_a_random_log():
+    rng = np.random.default_rng(7)
+    lines = []
+    for i in range(300):
+        n = int(rng.integers(1, 7))
+        acts = rng.choice(["open", "triage", "fix", "wait", "close"], size=n)
+        minutes = np.cumsum(rng.integers(0, 3000, size=n))
+        lines.append(f"C{i}: " + ", ".join(f"{a} d{m // 1440} {m % 1440 // 60:02d}:{m % 60:02d}"
+                                           for a, m in zip(acts, minutes)))
+    log = log_from_text("\n".join(lines))
+    channel = {f"C{i}": ["phone", "mail", "chat"][i % 3] for i in range(300)}
+    log["channel"] = log["case:concept:name"].map(channel)
+    result = bottlenecks(log, by="channel", min_cases=1)
+
+    # oracle: the directly-follows pairs of discover.tables, grouped by pandas
+    pairs = tables(log).transitions.assign(channel=lambda t: t["case_id"].map(channel))
+    g = pairs.groupby(["channel", "source", "target"])
+    expected = pd.DataFrame({"events": g.size(), "cases": g["case_id"].nunique(),
+                             "mean": g["wait_s"].mean(), "median": g["wait_s"].median(),
+                             "p90": g["wait_s"].quantile(0.9), "min": g["wait_s"].min(),
+                             "max": g["wait_s"].max(), "total": g["wait_s"].sum()})
+    ours = result.transitions.set_index(["channel", "source", "target"]).rename(
+        columns=lambda c: c.removesuffix("_wait_s"))
+    ours = ours.loc[expected.index, expected.columns]
+    pd.testing.assert_frame_equal(ours, expected, check_dtype=False, check_names=False)
+    ranked = result.ranking.set_index(["channel", "source", "target"])
+    assert ranked["median_wait_s"].to_dict() == pytest.approx(expected["median"].to_dict())
+    assert ranked["cases"].to_dict() == expected["cases"].to_dict()
+    cases = pairs.groupby("case_id")["wait_s"].sum()
+    assert result.cases.set_index("case_id")["throughput_s"].loc[cases.index].tolist() == \
+        pytest.approx(cases.tolist())
+
+
+def test_summary_shows_totals_beyond_a_year_in_years():
+    log = log_from_text("""
+        T1: a 09:00, b 09:10, c d400 09:10
+        T2: a 09:00, b 09:10, c d400 09:10
+        T3: a 09:00, b 09:10, c d400 09:10
+    """)
+    result = bottlenecks(log, min_cases=1)
+    # normal wait: the median of three waits of 10 min and three of 400 days
+    reference = (600 + 400 * 86400) / 2
+    assert result.reference_s == reference
+    excess = row(result.ranking, "b", "c")["excess_wait_s"]
+    assert excess == 3 * (400 * 86400 - reference)          # 600 days: 1.64 years
+    assert "1.6 years" in str(result) and repr(result).endswith("(excess 1.6 years)>")

@@ -52,3 +52,12 @@ def test_malformed_calendars_are_config_errors():
         Calendar(timezone="Mars/Base")
     with pytest.raises(ConfigError, match=r"holidays must be dates"):
         Calendar(holidays=["someday"])
+
+
+def test_holidays_before_1970_count_like_any_other():
+    # numpy.busday_count counts the other way round before its epoch; the calendar must not
+    cal = Calendar({"mon-fri": "09:00-17:00"}, holidays=["1969-12-25"])
+    # Wed 24 Dec 16:00 -> Mon 29 Dec 10:00: 1h (Wed) + holiday + 8h (Fri) + 1h (Mon)
+    assert seconds(cal, "1969-12-24 16:00", "1969-12-29 10:00") == 10 * 3600
+    assert seconds(cal, "1969-12-25 10:00", "1969-12-26 09:00") == 0
+    assert seconds(cal, "1969-12-31 16:00", "1970-01-01 10:00") == 2 * 3600
