@@ -18,7 +18,6 @@ test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) bench/run.py
 
 clean:

@@ -40,6 +40,7 @@ import pandas as pd
 from .calendar import Calendar
 from .errors import ConfigError, check_choice
 from .flowchart.model import Flowchart, format_duration
+from .flowchart.model import format_duration as _format_duration
 from .workload import MISSING, SEGMENTS, Workload, _segment_column, workload
 
 __all__ = ["Bottlenecks", "bottlenecks", "Workload", "workload", "RANKING_COLUMNS", "SEGMENTS"]
@@ -56,6 +57,17 @@ _CAP_QUANTILE = 0.9
 _RANKING_HEADER = ["transition", "cases", "median", "p90", "target", "breaches", "excess", "share"]
 _BREACH_HEADER = ["target", "limit", "cases", "breaches", "share", "worst cases"]
 _YEAR_S = 365.25 * 86400
+
+
+def _working_hours(seconds) -> str:
+    """Working time as hours: ``_working_hours(198 * 3600)`` is ``'198h'``.
+
+    >>> _working_hours(198 * 3600), _working_hours(1800), _working_hours(None)
+    ('198h', '30min', '-')
+    """
+    if seconds is None or seconds != seconds or abs(seconds) < 3600:
+        return _format_duration(seconds)
+    return f"{seconds / 3600:,.0f}h"
 
 
 def _format_total(seconds) -> str:
@@ -406,7 +418,12 @@ class Bottlenecks:
 
     def _summary(self) -> tuple[list[tuple[str, str]], list[list[str]], list[list[str]]]:
         o = self.options
-        clock = "working hours" if o["targets_in"] == "working" else "calendar time"
+        working = o["targets_in"] == "working"
+        clock = ("working time, in working hours (a '2d' target is 48 working hours)"
+                 if working else "calendar time")
+        # On the working clock a "day" of 24 h would read as 24 working hours,
+        # about three working days: write working hours as hours.
+        format_duration = _working_hours if working else _format_duration
         head = [("Cases", f"{len(self.cases):,}"),
                 ("Clock", clock + (f" ({o['calendar']['timezone']})" if o["calendar"] else "")),
                 ("Normal wait", format_duration(self.reference_s)
@@ -423,15 +440,21 @@ class Bottlenecks:
                     f"{r['cases']:,}", format_duration(r["median_wait_s"]),
                     format_duration(r["p90_wait_s"]), format_duration(r["target_s"]),
                     "-" if pd.isna(r["breach_cases"]) else f"{int(r['breach_cases']):,}",
-                    _format_total(r["excess_wait_s"]), f"{r['wait_share']:.1%}"]
+                    (_working_hours if working else _format_total)(r["excess_wait_s"]),
+                    f"{r['wait_share']:.1%}"]
                    for r in self.ranking.head(10).to_dict("records")]
+        worst = self.breaches.sort_values(["breach_cases", "cases"], ascending=False,
+                                          kind="stable") if seg else self.breaches
         breaches = [[" / ".join(str(r[k]) for k in seg) + (" / " if seg else "")
                      + (r["step"] if r["kind"] == "step" else "whole case"),
                      format_duration(r["target_s"]), f"{r['cases']:,}",
                      f"{r['breach_cases']:,}",
                      "-" if pd.isna(r["breach_share"]) else f"{r['breach_share']:.1%}",
                      ", ".join(map(str, r["worst_cases"][:3]))]
-                    for r in self.breaches.head(15).to_dict("records")]
+                    for r in worst.head(15).to_dict("records")]
+        if len(worst) > 15:
+            breaches.append([f"... and {len(worst) - 15:,} more (see .breaches)", "", "", "",
+                             "", ""])
         return head, ranking, breaches
 
     def __str__(self) -> str:

@@ -410,3 +410,14 @@ def test_summary_shows_totals_beyond_a_year_in_years():
     excess = row(result.ranking, "b", "c")["excess_wait_s"]
     assert excess == 3 * (400 * 86400 - reference)          # 600 days: 1.64 years
     assert "1.6 years" in str(result) and repr(result).endswith("(excess 1.6 years)>")
+
+
+def test_working_clock_summary_writes_working_hours_not_days():
+    from cs_mining.calendar import Calendar
+
+    # Mon 2024-01-01 09:00 -> Wed 10:00 with 09:00-17:00 hours: 8 + 8 + 1 = 17 working hours.
+    log = log_from_text("T1: A 09:00, B d2 10:00\nT2: A 09:00, B d2 10:00")
+    text = str(bottlenecks(log, min_cases=1, calendar=Calendar({"mon-fri": "09:00-17:00"}),
+                           targets_in="working"))
+    assert "A -> B" in text and " 17h " in text
+    assert "working hours (a '2d' target is 48 working hours)" in text
