@@ -369,6 +369,17 @@ class _Grouped:
 class Bottlenecks:
     """The result of :func:`bottlenecks`: waits, targets and their breaches.
 
+    Examples
+    --------
+    >>> from cs_mining.testing import log_from_text
+    >>> result = bottlenecks(log_from_text("T1: A 09:00, B 10:00\\nT2: A 09:00, B 09:30"),
+    ...                      min_cases=1)
+    >>> result
+    <Bottlenecks: 2 cases, 1 transitions ranked>
+    >>> result.ranking[["source", "target", "cases", "median_wait_s"]]
+      source target  cases  median_wait_s
+    0      A      B      2         2700.0
+
     Attributes
     ----------
     ranking : pandas.DataFrame

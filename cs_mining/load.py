@@ -159,6 +159,16 @@ class LoadReport:
         Output columns whose source column was found by name.
     warnings : list of str
         Caveats about the data.
+
+    Examples
+    --------
+    >>> report = load_log("tests/data/load/bad_rows.csv").report
+    >>> report
+    <LoadReport bad_rows.csv: 8 rows read, 2 kept, 6 rejected (see .rejected)>
+    >>> {k: n for k, n in report.rejected_by_reason.items() if n}
+    {'malformed_row': 2, 'missing_case_id': 1, 'missing_activity': 1, 'missing_timestamp': 1, 'unparsable_timestamp': 1}
+    >>> report.rows_read == report.events_kept + len(report.rejected)
+    True
     """
 
     source: str
@@ -266,10 +276,28 @@ class LoadReport:
 
 @dataclass(repr=False)
 class LoadedLog:
-    """An event log as loaded: ``events`` (DataFrame) and ``report`` (LoadReport)."""
+    """An event log as loaded: ``events`` (DataFrame) and ``report`` (LoadReport).
+
+    Every cs_mining verb accepts it where it takes a log.
+
+    Examples
+    --------
+    >>> log = load_log("tests/data/load/bad_rows.csv")
+    >>> log
+    <LoadedLog bad_rows.csv: 2 events, 1 cases, 2 activities>
+    >>> list(log.events.columns[:3])
+    ['case:concept:name', 'concept:name', 'time:timestamp']
+    """
 
     events: pd.DataFrame
     report: LoadReport
+
+    def to_dict(self) -> dict:
+        """JSON-native summary: the report (the events are a table: use ``events``)."""
+        return self.report.to_dict()
+
+    def to_json(self, **kwargs) -> str:
+        return self.report.to_json(**kwargs)
 
     def __len__(self) -> int:
         return len(self.events)
@@ -516,6 +544,18 @@ def _refuse_hostile_xml(path: Path, shown: str) -> None:
                 raise LogError("refusing XML with a DOCTYPE or ENTITY declaration "
                                "(entity expansion is unsafe); remove it and retry", path=shown)
             tail = chunk[-16:]
+
+
+_CLASSIFIER = re.compile(rb'<classifier\s+name="([^"]*)"\s+keys="([^"]*)"')
+
+
+def _declared_classifiers(path: Path) -> list[tuple[str, list[str]]]:
+    """The classifiers an XES header declares (name, attribute keys), from its first 64 KiB."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as stream:
+        head = stream.read(1 << 16)
+    return [(name.decode("utf-8", "replace"), keys.decode("utf-8", "replace").split())
+            for name, keys in _CLASSIFIER.findall(head)]
 
 
 def _read_xes(path: Path, shown: str, progress: bool) -> _Raw:
@@ -904,6 +944,7 @@ priority_column, satisfaction_column, lifecycle_column, start_timestamp_column :
     from tqdm.auto import tqdm
     bar = tqdm(total=3, desc="loading", unit="step", disable=not progress, file=sys.stderr)
 
+    hints: list[str] = []
     if isinstance(source, pd.DataFrame):
         shown = name = "DataFrame"
         if source.empty:
@@ -923,6 +964,13 @@ priority_column, satisfaction_column, lifecycle_column, start_timestamp_column :
                 raise LogError("file is empty", path=shown)
             del data
             raw = _read_xes(path, shown, progress)
+            for label, keys in _declared_classifiers(path):
+                if (len(keys) > 1 and ACTIVITY in keys and given["activity_column"] is None
+                        and all(k in raw.frame.columns for k in keys)):
+                    hints.append(f"the file declares the classifier {label!r} = "
+                                 f"{' '.join(keys)}; activities here are {ACTIVITY!r} alone "
+                                 f"(use --activity-column {'+'.join(keys)!r} for the declared "
+                                 "one)")
         else:
             raw = _read_csv(data, shown, encoding=encoding, delimiter=delimiter,
                             na_values=na_values)
@@ -932,6 +980,7 @@ priority_column, satisfaction_column, lifecycle_column, start_timestamp_column :
                  dayfirst=dayfirst, tz=timezone, drop_duplicates=drop_duplicates)
     bar.update(2)
     bar.close()
+    log.report.warnings[:0] = hints
     for note in log.report.warnings:
         warnings.warn(f"{shown}: {note}", CsMiningWarning, stacklevel=2)
     return log

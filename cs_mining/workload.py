@@ -44,6 +44,15 @@ def _segment_column(events: pd.DataFrame, by: str | None, function: str) -> str 
 class Workload:
     """The result of :func:`workload`: how much work arrives, and when.
 
+    Examples
+    --------
+    >>> from cs_mining.testing import log_from_text
+    >>> result = workload(log_from_text("T1: A 09:00, B 10:00\\nT2: A 09:00, B 09:30"))
+    >>> result
+    <Workload: 4 events over 1 days, peak 2 open cases>
+    >>> result.by_hour.values.tolist()
+    [[9, 3], [10, 1]]
+
     Attributes
     ----------
     daily : pandas.DataFrame

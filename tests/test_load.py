@@ -630,3 +630,15 @@ def test_quoted_and_unquoted_files_read_alike(tmp_path):
     assert a.report.rejected[["row", "reason"]].values.tolist() == \
         b.report.rejected[["row", "reason"]].values.tolist() == [
             [3, "unparsable_timestamp"], [5, "malformed_row"]]
+
+
+def test_declared_xes_classifier_is_pointed_out_when_not_used():
+    path = DATA / "declared_classifier.xes"
+    report = load_log(path).report
+    assert report.warnings[0] == (
+        "the file declares the classifier 'Activity classifier' = concept:name "
+        "lifecycle:transition; activities here are 'concept:name' alone (use --activity-column "
+        "'concept:name+lifecycle:transition' for the declared one)")
+    used = load_log(path, activity_column="concept:name+lifecycle:transition")
+    assert used.events["concept:name"].tolist() == ["Accepted+In Progress", "Completed+Closed"]
+    assert not any("classifier" in w for w in used.report.warnings)
