@@ -294,7 +294,8 @@ class Comparison:
         cases["conforming"] = cases["variant"].map(judged).astype(bool)
         text = self.case_deviations.assign(
             what=lambda d: d["kind"] + ":" + d["activity"].fillna(
-                d["source"].fillna("") + "->" + d["target"].fillna("")))
+                d["source"].fillna("") + "->" + d["target"].fillna(""))
+            + np.where(d["accepted"].astype(bool), " (accepted)", ""))
         per_case = text.groupby("case_id", sort=False)["what"].agg("; ".join)
         cases["deviations"] = cases["case_id"].map(per_case).fillna("")
         return cases

@@ -1063,7 +1063,7 @@ def _build(raw: _Raw, *, name, shown, given, fmt, dayfirst, tz, drop_duplicates)
     if duplicates:
         notes.append(f"{duplicates:,} rows are exact duplicates of an earlier row: "
                      + ("dropped" if drop_duplicates else
-                        "kept (use drop_duplicates=True to drop them)"))
+                        "kept (--drop-duplicates, or drop_duplicates=True, sets them aside)"))
         if drop_duplicates:
             code[dup_rows] = REASONS.index("duplicate")
             dropped = np.zeros(n, dtype=bool)

@@ -290,3 +290,11 @@ def test_html_page_embeds_figures_and_escapes_names():
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<img alt=") == 2
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+
+
+def test_case_table_marks_accepted_deviations():
+    chart = service_chart(accept=[("skipped_step", {"activity": "record"})])
+    log = log_from_text(CONFORMING + "S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00")
+    table = compare(log, chart).case_table().set_index("case_id")
+    assert table.loc["S1", "deviations"] == "skipped_step:Record (accepted)"
+    assert table.loc["S1", "conforming"]
