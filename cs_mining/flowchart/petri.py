@@ -42,10 +42,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import networkx as nx
-from pm4py.objects.petri_net.obj import Marking, PetriNet
-from pm4py.objects.petri_net.utils.petri_utils import add_arc_from_to
+
+if TYPE_CHECKING:  # pm4py takes about a second to import: only when a net is built
+    from pm4py.objects.petri_net.obj import Marking, PetriNet
 
 from ..errors import FlowchartError
 
@@ -179,6 +181,9 @@ def build_petri_net(chart) -> PetriNetModel:
     outgoing, incoming = _adjacency(chart)
     blocks, _ = inclusive_blocks(chart)
     join_of = {join: (split, pairs) for split, (join, pairs) in blocks.items()}
+    from pm4py.objects.petri_net.obj import Marking, PetriNet
+    from pm4py.objects.petri_net.utils.petri_utils import add_arc_from_to
+
     net = PetriNet(chart.name)
     places, transitions, step_of, place_names = {}, [], {}, {}
 
