@@ -166,3 +166,11 @@ def test_flowchart_check_names_the_file_of_a_refused_bpmn(capsys):
     path = DATA / "bpmn" / "external_entity.bpmn"
     assert main(["flowchart", "check", str(path)]) == 2
     assert capsys.readouterr().err.startswith(f"{path}: refusing XML with a DOCTYPE")
+
+
+def test_cs_mining_console_script_runs_the_same_main():
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "cs-mining"]
+    assert script.value == "cs_mining.cli:main"
+    assert script.load() is main
