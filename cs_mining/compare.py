@@ -421,6 +421,186 @@ def _log_summary(log, events: pd.DataFrame, tab: Tables) -> dict:
     }
 
 
+def _judge_variants(variants, flowchart: Flowchart, to_step: dict):
+    """Judge each variant's step sequence; return judgements and the traces to replay.
+
+    The replayed trace names each mapped activity by its step's label and keeps
+    unknown activities as they are (pm4py's replay skips them, #435).
+    """
+    allowed = flowchart.allowed_transitions()
+    first, last = flowchart.first_steps(), flowchart.last_steps()
+    judgements, traces = [], []
+    for activities in variants:
+        steps = [to_step[a] for a in activities if to_step[a] is not None]
+        unknown = [a for a in activities if to_step[a] is None]
+        j = _VariantJudgement(steps=steps, unknown=unknown)
+        j.deviations.extend(("unknown_activity", None, None, a) for a in unknown)
+        j.deviations.extend(_judge_steps(steps, flowchart, allowed, first, last))
+        judgements.append(j)
+        traces.append(tuple(a if to_step[a] is None else flowchart.label_of(to_step[a])
+                            for a in activities))
+    return judgements, traces
+
+
+def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignments: bool,
+                    max_variants: int, progress):
+    """Align the variants that need it; add the skips that only alignments find.
+
+    Variants that break no pairwise rule yet do not replay have a branch of a
+    parallel block left out, or meet token replay's silent-transition
+    heuristics failing (pm4py-core #148, #311): an optimal alignment settles both.
+    """
+    import sys
+
+    from tqdm.auto import tqdm
+
+    unexplained = {i for i, (j, r) in enumerate(zip(judgements, replayed))
+                   if not r["trace_is_fit"]
+                   and not any(k != "unknown_activity" for k, *_ in j.deviations)}
+    wanted = set(range(min(max_variants, len(judgements)))) if alignments else set()
+    wanted |= unexplained
+    label_to_step = {s.label: s.id for s in flowchart.steps}
+    show = sys.stderr.isatty() if progress is None else progress
+    aligned: dict[int, dict] = {}
+    for i in tqdm(sorted(wanted), desc="aligning variants", unit="variant", disable=not show,
+                  file=sys.stderr):
+        aligned[i] = _align(tuple(flowchart.label_of(s) for s in judgements[i].steps), petri)
+        if i in unexplained:
+            judgements[i].deviations.extend(
+                _skips_from_alignment(aligned[i], label_to_step, flowchart))
+    return unexplained, aligned, wanted
+
+
+def _variant_deviations(judgements, flowchart: Flowchart) -> pd.DataFrame:
+    """One row per deviation of each variant, steps named by their labels."""
+    rows = [(v, kind, src, tgt, act) for v, j in enumerate(judgements)
+            for kind, src, tgt, act in j.deviations]
+    vdev = pd.DataFrame(rows, columns=["variant", "kind", "source", "target", "activity"])
+
+    def show(value):
+        return None if value is None else (flowchart.label_of(value)
+                                           if value in flowchart.nodes else value)
+
+    for column in ("source", "target"):
+        vdev[column] = vdev[column].map(show)
+    on_steps = vdev["kind"] != "unknown_activity"
+    vdev.loc[on_steps, "activity"] = vdev.loc[on_steps, "activity"].map(show)
+    vdev["accepted"] = [_matches_accepted(r, flowchart) for r in
+                        vdev[["kind", "source", "target", "activity"]].to_dict("records")]
+    return vdev
+
+
+def _case_deviations(cases: pd.DataFrame, vdev: pd.DataFrame, open_after) -> pd.DataFrame:
+    """Deviations per case; a wrong end of a case still open is an incomplete case."""
+    case_dev = cases[["case_id", "variant"]].merge(vdev, on="variant", how="inner")
+    if open_after is not None and len(case_dev):
+        ends = cases.set_index("case_id")["end"]
+        is_open = (case_dev["kind"] == "wrong_end") & (case_dev["case_id"].map(ends) >= open_after)
+        case_dev.loc[is_open, "kind"] = "incomplete_case"
+    return case_dev.merge(cases[["case_id", "throughput_s"]], on="case_id", how="left")
+
+
+def _deviation_table(case_dev: pd.DataFrame, n_cases: int, baseline) -> pd.DataFrame:
+    key = ["kind", "source", "target", "activity", "accepted"]
+    if len(case_dev):
+        grouped = case_dev.groupby(key, dropna=False, sort=False)
+        table = grouped.agg(cases=("case_id", "nunique"), events=("case_id", "size"),
+                            median_tp=("throughput_s", "median"))
+        table["example_cases"] = grouped["case_id"].agg(lambda s: list(pd.unique(s))[:5])
+        table = table.reset_index()
+    else:
+        table = pd.DataFrame(columns=key + ["cases", "events", "median_tp", "example_cases"])
+    table["case_share"] = table["cases"] / max(n_cases, 1)
+    table["time_cost_s"] = (table["median_tp"] - baseline) if baseline is not None else np.nan
+    table["impact_s"] = table["cases"] * table["time_cost_s"]
+    return table.drop(columns="median_tp")
+
+
+def _unused_paths(judgements, flowchart: Flowchart) -> pd.DataFrame:
+    """Designed arrows between steps, and first and last steps, that no case takes."""
+    label = flowchart.label_of
+    used_pairs = {(a, b) for j in judgements for a, b in zip(j.steps, j.steps[1:])}
+    used_first = {j.steps[0] for j in judgements if j.steps}
+    used_last = {j.steps[-1] for j in judgements if j.steps}
+    unused = [(label(a), label(b)) for a, b in sorted(flowchart.allowed_transitions())
+              if (a, b) not in used_pairs]
+    unused += [(None, label(s)) for s in sorted(flowchart.first_steps() - used_first)]
+    unused += [(label(s), None) for s in sorted(flowchart.last_steps() - used_last)]
+    extra = pd.DataFrame({"kind": "unused_path", "source": [u[0] for u in unused],
+                          "target": [u[1] for u in unused], "activity": None,
+                          "cases": 0, "events": 0, "example_cases": [[] for _ in unused],
+                          "case_share": 0.0, "time_cost_s": np.nan, "impact_s": np.nan})
+    extra["accepted"] = [_matches_accepted(r, flowchart) for r in
+                         extra[["kind", "source", "target", "activity"]].to_dict("records")]
+    return extra
+
+
+def _rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Order by impact, then cases; NaN becomes None; counts are integers."""
+    if table.empty:
+        return pd.DataFrame(columns=DEVIATION_COLUMNS)
+    table = table.astype({"cases": "int64", "events": "int64"})
+    table["kind_order"] = table["kind"].map({k: i for i, k in enumerate(DEVIATION_KINDS)})
+    table = table.sort_values(["impact_s", "cases", "kind_order", "activity", "source", "target"],
+                              ascending=[False, False, True, True, True, True],
+                              na_position="last", kind="stable")
+    table = table.replace({np.nan: None})
+    table["time_cost_s"] = table["time_cost_s"].astype(float)
+    table["impact_s"] = table["impact_s"].astype(float)
+    return table
+
+
+def _conformance(replayed, weights: np.ndarray, fits: np.ndarray, case_conforming: np.ndarray,
+                 aligned: dict, wanted: set) -> dict:
+    """Fitness by pm4py's own formula over variant replays, weighted by cases."""
+    w = weights
+    m = sum(r["missing_tokens"] * k for r, k in zip(replayed, w))
+    c = sum(r["consumed_tokens"] * k for r, k in zip(replayed, w))
+    rem = sum(r["remaining_tokens"] * k for r, k in zip(replayed, w))
+    p = sum(r["produced_tokens"] * k for r, k in zip(replayed, w))
+    total = float(w.sum())
+    n_cases = len(case_conforming)
+    conformance = {
+        "fitness": float(0.5 * (1 - m / c) + 0.5 * (1 - rem / p)) if c > 0 and p > 0 else 0.0,
+        "average_trace_fitness": float(sum(r["trace_fitness"] * k for r, k in zip(replayed, w))
+                                       / total) if total else 0.0,
+        "fit_case_share": float(w[fits].sum() / total) if total else 0.0,
+        "conforming_case_share": float(case_conforming.sum() / n_cases) if n_cases else 0.0,
+        "conforming_cases": int(case_conforming.sum()),
+        "cases": int(n_cases),
+        "method": "token-based replay (pm4py), one replay per variant",
+        "alignment_fitness": None,
+    }
+    done = sorted(i for i in aligned if i in wanted)
+    if done:
+        aw = w[done]
+        conformance["alignment_fitness"] = float(
+            sum(aligned[i]["fitness"] * k for i, k in zip(done, aw)) / aw.sum())
+        conformance["aligned_variants"] = len(done)
+        conformance["aligned_case_share"] = float(aw.sum() / total) if total else 0.0
+    return conformance
+
+
+def _variant_table(tab: Tables, replayed, fits, conforming_v, vdev: pd.DataFrame,
+                   aligned: dict | None) -> pd.DataFrame:
+    text = vdev.assign(what=lambda d: d["kind"] + ":" + d["activity"].fillna(
+        d["source"].fillna("") + "->" + d["target"].fillna(""))).groupby("variant")["what"] \
+        .agg(list) if len(vdev) else pd.Series(dtype=object)
+    variants = pd.DataFrame({
+        "variant": tab.variants["variant"],
+        "cases": tab.variants["cases"],
+        "activities": tab.variants["activities"],
+        "trace_fitness": [float(r["trace_fitness"]) for r in replayed],
+        "fits": fits,
+        "conforming": conforming_v,
+        "deviations": [text.get(v, []) for v in tab.variants["variant"]],
+    })
+    if aligned is not None:
+        variants["alignment_fitness"] = [aligned[i]["fitness"] if i in aligned else None
+                                         for i in range(len(variants))]
+    return variants
+
+
 def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = False,
             alignments: bool = False, max_variants: int = 1000,
             clock_stopped=None, calendar=None, min_cases: int | None = None,
@@ -501,181 +681,50 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
     events = as_events(log)
     tab = build_tables(events)
     flow = discover(tab)
-    label = flowchart.label_of
 
     names = list(pd.unique(events["concept:name"]))
     to_step = flowchart.map_activities(names)
     notes = _mapping_notes(flowchart, flow, to_step, len(events))
-    allowed = flowchart.allowed_transitions()
-    first, last = flowchart.first_steps(), flowchart.last_steps()
     petri = flowchart.to_petri_net()
-    label_to_step = {s.label: s.id for s in flowchart.steps}
 
-    judgements = []
-    replay_traces = []
-    for activities in tab.variants["activities"]:
-        steps = [to_step[a] for a in activities if to_step[a] is not None]
-        unknown = [a for a in activities if to_step[a] is None]
-        j = _VariantJudgement(steps=steps, unknown=unknown)
-        j.deviations.extend(("unknown_activity", None, None, a) for a in unknown)
-        j.deviations.extend(_judge_steps(steps, flowchart, allowed, first, last))
-        judgements.append(j)
-        replay_traces.append(tuple(a if to_step[a] is None else label(to_step[a])
-                                   for a in activities))
-    replayed = _replay(replay_traces, petri)
+    judgements, traces = _judge_variants(tab.variants["activities"], flowchart, to_step)
+    replayed = _replay(traces, petri)
+    unexplained, aligned, wanted = _align_variants(judgements, replayed, flowchart, petri,
+                                                   alignments=alignments,
+                                                   max_variants=max_variants, progress=progress)
 
-    # Variants that break no pairwise rule yet do not replay: a branch of a
-    # parallel block left out, or token replay's silent-transition heuristics
-    # failing (pm4py-core #148, #311). An optimal alignment settles both.
-    unexplained = {i for i, (j, r) in enumerate(zip(judgements, replayed))
-                   if not r["trace_is_fit"]
-                   and not any(k != "unknown_activity" for k, *_ in j.deviations)}
-    aligned: dict[int, dict] = {}
-    wanted = set(range(min(max_variants, len(judgements)))) if alignments else set()
-    wanted |= unexplained
-    if wanted:
-        from tqdm.auto import tqdm
-        import sys
-
-        show = sys.stderr.isatty() if progress is None else progress
-        for i in tqdm(sorted(wanted), desc="aligning variants", unit="variant", disable=not show,
-                      file=sys.stderr):
-            steps_trace = tuple(label(s) for s in judgements[i].steps)
-            aligned[i] = _align(steps_trace, petri)
-            if i in unexplained:
-                judgements[i].deviations.extend(
-                    _skips_from_alignment(aligned[i], label_to_step, flowchart))
-
-    weights = tab.variants["cases"].to_numpy()
-    long_rows = []
-    for v, j in enumerate(judgements):
-        for kind, src, tgt, act in j.deviations:
-            long_rows.append((v, kind, src, tgt, act))
-    vdev = pd.DataFrame(long_rows, columns=["variant", "kind", "source", "target", "activity"])
-
-    def show_name(value):
-        return None if value is None else (label(value) if value in flowchart.nodes else value)
-
-    for column in ("source", "target"):
-        vdev[column] = vdev[column].map(show_name)
-    steps_kinds = vdev["kind"] != "unknown_activity"
-    vdev.loc[steps_kinds, "activity"] = vdev.loc[steps_kinds, "activity"].map(show_name)
-    vdev["accepted"] = [_matches_accepted(r, flowchart) for r in
-                        vdev[["kind", "source", "target", "activity"]].to_dict("records")]
-
-    # conformance per variant
+    vdev = _variant_deviations(judgements, flowchart)
     fits = np.array([bool(r["trace_is_fit"]) for r in replayed])
     allowed_runs = fits | np.array([i in unexplained and aligned[i]["fitness"] == 1.0
                                     for i in range(len(judgements))], dtype=bool)
     has_unaccepted = np.zeros(len(judgements), dtype=bool)
     if len(vdev):
-        bad = vdev.loc[~vdev["accepted"], "variant"].unique()
-        has_unaccepted[bad] = True
+        has_unaccepted[vdev.loc[~vdev["accepted"], "variant"].unique()] = True
     has_any = np.array([bool(j.deviations) for j in judgements])
     conforming_v = (allowed_runs & ~has_any) | (has_any & ~has_unaccepted)
 
     cases = tab.cases
     throughput = cases["throughput_s"].to_numpy()
-    case_conforming = conforming_v[cases["variant"].to_numpy()] if len(cases) else np.array([], bool)
-    baseline = float(np.median(throughput[case_conforming])) if case_conforming.any() else None
-
-    # open cases: split wrong_end into incomplete_case per case
+    case_conforming = conforming_v[cases["variant"].to_numpy()] if len(cases) \
+        else np.array([], bool)
     if open_cases and open_after is None and len(cases):
-        ref = throughput[case_conforming] if case_conforming.any() else throughput
-        open_after = cases["end"].max() - pd.Timedelta(seconds=float(np.quantile(ref, 0.9)))
+        reference = throughput[case_conforming] if case_conforming.any() else throughput
+        open_after = cases["end"].max() - pd.Timedelta(seconds=float(np.quantile(reference, 0.9)))
     if open_after is not None:
         open_after = _instant("open_after", open_after)
 
-    case_dev = cases[["case_id", "variant"]].merge(vdev, on="variant", how="inner")
-    if open_after is not None and len(case_dev):
-        ends = cases.set_index("case_id")["end"]
-        is_open = (case_dev["kind"] == "wrong_end") & (case_dev["case_id"].map(ends) >= open_after)
-        case_dev.loc[is_open, "kind"] = "incomplete_case"
-    case_dev = case_dev.merge(cases[["case_id", "throughput_s"]], on="case_id", how="left")
-
-    key = ["kind", "source", "target", "activity", "accepted"]
-    if len(case_dev):
-        grouped = case_dev.groupby(key, dropna=False, sort=False)
-        table = grouped.agg(cases=("case_id", "nunique"), events=("case_id", "size"),
-                            median_tp=("throughput_s", "median"))
-        table["example_cases"] = grouped["case_id"].agg(lambda s: list(pd.unique(s))[:5])
-        table = table.reset_index()
-    else:
-        table = pd.DataFrame(columns=key + ["cases", "events", "median_tp", "example_cases"])
-    n_cases = max(len(cases), 1)
-    table["case_share"] = table["cases"] / n_cases
-    table["time_cost_s"] = (table["median_tp"] - baseline) if baseline is not None else np.nan
-    table["impact_s"] = table["cases"] * table["time_cost_s"]
-
-    # unused designed arrows between steps, and first/last steps never used
-    used_pairs = {(a, b) for j in judgements for a, b in zip(j.steps, j.steps[1:])}
-    used_first = {j.steps[0] for j in judgements if j.steps}
-    used_last = {j.steps[-1] for j in judgements if j.steps}
-    unused = [(label(a), label(b)) for a, b in sorted(allowed) if (a, b) not in used_pairs]
-    unused += [(None, label(s)) for s in sorted(first - used_first)]
-    unused += [(label(s), None) for s in sorted(last - used_last)]
-    if unused:
-        extra = pd.DataFrame({"kind": "unused_path", "source": [u[0] for u in unused],
-                              "target": [u[1] for u in unused], "activity": None,
-                              "cases": 0, "events": 0, "example_cases": [[] for _ in unused],
-                              "case_share": 0.0, "time_cost_s": np.nan, "impact_s": np.nan})
-        extra["accepted"] = [_matches_accepted(r, flowchart) for r in
-                             extra[["kind", "source", "target", "activity"]].to_dict("records")]
-        table = pd.concat([table, extra], ignore_index=True) if len(table) else extra
-
-    table = table.astype({"cases": "int64", "events": "int64"})
-    table["kind_order"] = table["kind"].map({k: i for i, k in enumerate(DEVIATION_KINDS)})
-    table = table.sort_values(["impact_s", "cases", "kind_order", "activity", "source", "target"],
-                              ascending=[False, False, True, True, True, True],
-                              na_position="last", kind="stable")
-    table = table.replace({np.nan: None})
-    table["time_cost_s"] = table["time_cost_s"].astype(float)
-    table["impact_s"] = table["impact_s"].astype(float)
+    case_dev = _case_deviations(cases, vdev, open_after)
+    baseline = float(np.median(throughput[case_conforming])) if case_conforming.any() else None
+    table = _deviation_table(case_dev, len(cases), baseline)
+    parts = [t for t in (table, _unused_paths(judgements, flowchart)) if len(t)]
+    table = _rank(pd.concat(parts, ignore_index=True) if parts else table)
     deviations = table[~table["accepted"].astype(bool)][DEVIATION_COLUMNS].reset_index(drop=True)
     accepted = table[table["accepted"].astype(bool)][DEVIATION_COLUMNS].reset_index(drop=True)
 
-    # conformance numbers, weighted by cases (pm4py's own formula, pm4py replays variants too)
-    w = weights.astype(float)
-    m = sum(r["missing_tokens"] * k for r, k in zip(replayed, w))
-    c = sum(r["consumed_tokens"] * k for r, k in zip(replayed, w))
-    rem = sum(r["remaining_tokens"] * k for r, k in zip(replayed, w))
-    p = sum(r["produced_tokens"] * k for r, k in zip(replayed, w))
-    total = float(w.sum())
-    fitness = 0.5 * (1 - m / c) + 0.5 * (1 - rem / p) if c > 0 and p > 0 else 0.0
-    conformance = {
-        "fitness": float(fitness),
-        "average_trace_fitness": float(sum(r["trace_fitness"] * k for r, k in zip(replayed, w))
-                                       / total) if total else 0.0,
-        "fit_case_share": float(w[fits].sum() / total) if total else 0.0,
-        "conforming_case_share": float(case_conforming.sum() / n_cases) if len(cases) else 0.0,
-        "conforming_cases": int(case_conforming.sum()),
-        "cases": int(len(cases)),
-        "method": "token-based replay (pm4py), one replay per variant",
-        "alignment_fitness": None,
-    }
-    if alignments and aligned:
-        done = sorted(i for i in aligned if i in wanted)
-        aw = w[done]
-        conformance["alignment_fitness"] = float(
-            sum(aligned[i]["fitness"] * k for i, k in zip(done, aw)) / aw.sum())
-        conformance["aligned_variants"] = len(done)
-        conformance["aligned_case_share"] = float(aw.sum() / total) if total else 0.0
-
-    dev_text = vdev.assign(what=lambda d: d["kind"] + ":" + d["activity"].fillna(
-        d["source"].fillna("") + "->" + d["target"].fillna(""))).groupby("variant")["what"] \
-        .agg(list) if len(vdev) else pd.Series(dtype=object)
-    variants = pd.DataFrame({
-        "variant": tab.variants["variant"],
-        "cases": tab.variants["cases"],
-        "activities": tab.variants["activities"],
-        "trace_fitness": [float(r["trace_fitness"]) for r in replayed],
-        "fits": fits,
-        "conforming": conforming_v,
-        "deviations": [dev_text.get(v, []) for v in tab.variants["variant"]],
-    })
-    if alignments:
-        variants["alignment_fitness"] = [aligned[i]["fitness"] if i in aligned else None
-                                         for i in range(len(variants))]
+    conformance = _conformance(replayed, tab.variants["cases"].to_numpy(dtype=float), fits,
+                               case_conforming, aligned if alignments else {}, wanted)
+    variants = _variant_table(tab, replayed, fits, conforming_v, vdev,
+                              aligned if alignments else None)
 
     from .bottlenecks import RANKING_COLUMNS, bottlenecks
     from .report.json import to_jsonable

@@ -46,7 +46,6 @@ import csv
 import difflib
 import gzip
 import html
-import io
 import json
 import re
 import sys
@@ -55,7 +54,7 @@ import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd

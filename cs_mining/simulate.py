@@ -804,7 +804,7 @@ class SimulatedLog:
                  f"{self.truth.events:,} events, seed {self.truth.seed}",
                  f"  period     {span}",
                  f"  channels   {', '.join(map(str, ev['channel'].unique()))}",
-                 f"  teams      " + ", ".join(f"{k} ({v} agents)" for k, v in teams.items()),
+                 "  teams      " + ", ".join(f"{k} ({v} agents)" for k, v in teams.items()),
                  f"  customers  {len(customers):,} ({int((customers > 1).sum()):,} "
                  f"contacted again)", str(self.truth)]
         return "\n".join(lines)

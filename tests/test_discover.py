@@ -1,6 +1,5 @@
 """The actual flow must equal pm4py's own discovery on the same log."""
 
-import pandas as pd
 import pm4py
 import pytest
 

@@ -1,7 +1,6 @@
 """Tests of cs_mining.load: reading, mapping, rejecting and reporting."""
 
 import json
-import warnings
 from pathlib import Path
 
 import pandas as pd
