@@ -452,7 +452,7 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
     """
     import sys
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     unexplained = {i for i, (j, r) in enumerate(zip(judgements, replayed))
                    if not r["trace_is_fit"]

@@ -940,7 +940,7 @@ priority_column, satisfaction_column, lifecycle_column, start_timestamp_column :
         raise ConfigError(f"load_log(): timezone must be an IANA name such as 'UTC' or "
                           f"'Europe/Rome'; got {timezone!r}") from None
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     bar = tqdm(total=3, desc="loading", unit="step", disable=not progress, file=sys.stderr)
 
     hints: list[str] = []
