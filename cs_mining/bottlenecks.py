@@ -40,6 +40,7 @@ import pandas as pd
 from .calendar import Calendar
 from .errors import ConfigError, check_choice
 from .flowchart.model import Flowchart, format_duration
+from .flowchart.model import format_total as _format_total
 from .flowchart.model import format_duration as _format_duration
 from .workload import MISSING, SEGMENTS, Workload, _segment_column, workload
 
@@ -56,7 +57,6 @@ NO_START = "no start times: waiting and processing cannot be told apart"
 _CAP_QUANTILE = 0.9
 _RANKING_HEADER = ["transition", "cases", "median", "p90", "target", "breaches", "excess", "share"]
 _BREACH_HEADER = ["target", "limit", "cases", "breaches", "share", "worst cases"]
-_YEAR_S = 365.25 * 86400
 
 
 def _working_hours(seconds) -> str:
@@ -68,18 +68,6 @@ def _working_hours(seconds) -> str:
     if seconds is None or seconds != seconds or abs(seconds) < 3600:
         return _format_duration(seconds)
     return f"{seconds / 3600:,.0f}h"
-
-
-def _format_total(seconds) -> str:
-    """A duration summed over many cases: in years from one year up.
-
-    >>> _format_total(90000), _format_total(1.5 * _YEAR_S), _format_total(5316788 * 86400)
-    ('1d 1h', '1.5 years', '14,557 years')
-    """
-    if seconds is None or seconds != seconds or abs(seconds) < 365 * 86400:
-        return format_duration(seconds)
-    years = seconds / _YEAR_S
-    return f"{years:,.1f} years" if abs(years) < 10 else f"{years:,.0f} years"
 
 
 # --------------------------------------------------------------------------- preparation

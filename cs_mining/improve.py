@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .flowchart.model import format_duration
+from .flowchart.model import format_duration, format_total
 from .report.text import where
 
 __all__ = ["improvement_areas"]
@@ -52,7 +52,8 @@ def _deviation_areas(comparison) -> list[dict]:
             continue
         cost = row["time_cost_s"]
         impact = max(0.0, row["cases"] * cost) if cost is not None and cost == cost else 0.0
-        evidence = (f"{row['cases']:,} cases ({row['case_share']:.1%}); median throughput "
+        evidence = (f"{row['cases']:,} {'case' if row['cases'] == 1 else 'cases'} "
+                    f"({row['case_share']:.1%}); median throughput "
                     + (f"{'+' if cost >= 0 else ''}{format_duration(cost)} against conforming "
                        "cases" if cost is not None and cost == cost else "not comparable"))
         areas.append({
@@ -76,7 +77,7 @@ def _bottleneck_areas(comparison, cases_total: int) -> list[dict]:
                       "target" if target is not None and b.get("breach_cases") else ""
         evidence = (f"{b['cases']:,} cases; median wait {format_duration(b['median_wait_s'])}, "
                     f"p90 {format_duration(b['p90_wait_s'])}; "
-                    f"{format_duration(excess)} above "
+                    f"{format_total(excess)} above "
                     + (f"the {format_duration(target)} target" if target is not None
                        else "the usual wait"))
         areas.append({

@@ -11,10 +11,10 @@ Examples
 from .bpmn import read_bpmn
 from .builder import FlowchartBuilder
 from .model import (AcceptedDeviation, Arrow, Flowchart, Node, format_duration,
-                    parse_duration)
+                    format_total, parse_duration)
 from .petri import PetriNetModel
 from .yaml import read_flowchart, write_flowchart
 
 __all__ = ["Flowchart", "Node", "Arrow", "AcceptedDeviation", "parse_duration",
-           "format_duration", "read_flowchart", "write_flowchart", "FlowchartBuilder",
+           "format_duration", "format_total", "read_flowchart", "write_flowchart", "FlowchartBuilder",
            "PetriNetModel", "read_bpmn"]

@@ -31,7 +31,7 @@ from typing import Iterable
 from ..errors import FlowchartError
 
 __all__ = ["Node", "Arrow", "AcceptedDeviation", "Flowchart", "parse_duration",
-           "format_duration", "NODE_KINDS", "DEVIATION_KINDS"]
+           "format_duration", "format_total", "NODE_KINDS", "DEVIATION_KINDS"]
 
 NODE_KINDS = ("start", "end", "step", "decision", "parallel", "inclusive")
 DEVIATION_KINDS = ("unknown_activity", "skipped_step", "rework", "unexpected_transition",
@@ -105,6 +105,22 @@ def format_duration(seconds) -> str:
     if d >= 100:
         return f"{sign}{round(s / 86400):,}d"
     return f"{sign}{d}d" + (f" {h}h" if h else "")
+
+
+def format_total(seconds) -> str:
+    """Write a duration summed over many cases: years from one year up.
+
+    Waiting time added up over thousands of cases runs to years, which reads
+    better than days ('14,557 years', not '5,316,788d').
+
+    >>> format_total(90000), format_total(1.5 * 365.25 * 86400), format_total(5316788 * 86400)
+    ('1d 1h', '1.5 years', '14,557 years')
+    """
+    year = 365.25 * 86400
+    if seconds is None or seconds != seconds or abs(seconds) < 365 * 86400:
+        return format_duration(seconds)
+    years = seconds / year
+    return f"{years:,.1f} years" if abs(years) < 10 else f"{years:,.0f} years"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
-from ..flowchart.model import format_duration
+from ..flowchart.model import format_duration, format_total
 from .text import most_frequent, share_text, where
 
 __all__ = ["comparison_html", "html_table", "figure_img"]
@@ -295,7 +295,7 @@ def _act(result) -> str:
     areas = improvement_areas(result, top=10)
     if not len(areas):
         return ""
-    rows = [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}", format_duration(a["impact_s"]),
+    rows = [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}", format_total(a["impact_s"]),
              _Raw(f"{escape(a['question'])}<div class='ev'>{escape(a['evidence'])}</div>")]
             for a in areas.to_dict("records")]
     return html_table(["#", "where", "kind", "cases", "time at stake", "what to find out"],
@@ -331,7 +331,7 @@ def _bottlenecks(result, limit: int) -> tuple[str, str]:
              format_duration(b["median_wait_s"]), format_duration(b["p90_wait_s"]),
              format_duration(b["target_s"]),
              "-" if b.get("breach_cases") is None else f"{b['breach_cases']:,}",
-             format_duration(b["excess_wait_s"]), share_text(b["wait_share"])]
+             format_total(b["excess_wait_s"]), share_text(b["wait_share"])]
             for b in table[:limit]]
     body = html_table(["transition", "cases", "median wait", "p90 wait", "target", "breaches",
                        "excess wait", "share of waiting"], rows, numeric=(1, 2, 3, 4, 5, 6, 7))

@@ -27,7 +27,7 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
                           deviation_rows(result.deviations, limit))
     else:
         lines.append("None: every case follows the flowchart.")
-    from ..flowchart.model import format_duration
+    from ..flowchart.model import format_duration, format_total
     from ..improve import improvement_areas
 
     areas = improvement_areas(result, top=10)
@@ -35,14 +35,14 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
         lines += ["", "## Where to act first", ""]
         lines += md_table(["#", "where", "kind", "cases", "time at stake", "question"],
                           [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}",
-                            format_duration(a["impact_s"]), a["question"]]
+                            format_total(a["impact_s"]), a["question"]]
                            for a in areas.to_dict("records")])
     if result.bottleneck_table:
         lines += ["", "## Bottlenecks", ""]
         lines += md_table(["arrow", "cases", "median wait", "target", "excess wait"],
                           [[f"{b['source']} -> {b['target']}", f"{b['cases']:,}",
                             format_duration(b["median_wait_s"]), format_duration(b["target_s"]),
-                            format_duration(b["excess_wait_s"])]
+                            format_total(b["excess_wait_s"])]
                            for b in result.bottleneck_table[:limit]])
     if len(result.accepted_deviations):
         lines += ["", f"## Accepted deviations ({len(result.accepted_deviations)})", ""]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..flowchart.model import format_duration
+from ..flowchart.model import format_duration, format_total
 
 __all__ = ["render_comparison", "deviation_rows", "where", "headline"]
 
@@ -120,7 +120,7 @@ def render_comparison(result, *, limit: int = 10) -> str:
         lines += ["", "Bottlenecks (worst first):"]
         rows = [[f"{b['source']} -> {b['target']}", f"{b['cases']:,}",
                  format_duration(b['median_wait_s']), format_duration(b.get('target_s')),
-                 format_duration(b['excess_wait_s'])] for b in bottlenecks[:limit]]
+                 format_total(b['excess_wait_s'])] for b in bottlenecks[:limit]]
         lines += table(["arrow", "cases", "median wait", "target", "excess wait"], rows,
                        right=(1, 2, 3, 4))
     from ..improve import improvement_areas
@@ -130,7 +130,7 @@ def render_comparison(result, *, limit: int = 10) -> str:
         lines += ["", "Where to act first (customer time at stake):"]
         for a in areas.to_dict("records"):
             lines.append(f"  {a['rank']}. {a['where']} [{a['kind']}]: "
-                         f"{format_duration(a['impact_s'])} over {a['cases']:,} cases")
+                         f"{format_total(a['impact_s'])} over {a['cases']:,} cases")
             lines.append(f"     {a['question']}")
     for note in getattr(result, "notes", []):
         lines.append(f"Note: {note}")
