@@ -1,0 +1,129 @@
+"""How do timestamp values become UTC instants, and which cannot be read?
+
+ISO 8601 first, then a format guessed from the values that failed, then each
+remaining value on its own; times without an offset are read in the given
+time zone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from ._cells import _blank
+
+# an offset after a time ("10:00:00+01:00", "T100000Z", "10:00 UTC"); in "2024-01-01"
+# the "-01" is part of the date
+_OFFSET = (r"(?:\d:\d\d(?::\d\d)?(?:[.,]\d+)?|T\d{4,6}(?:[.,]\d+)?)\s*"
+           r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)\s*$")
+_DATE_LIKE = r"\d{1,4}\D{1,3}\d{1,2}\D{1,3}\d{1,4}"
+
+
+def _i8(stamps: pd.Series) -> np.ndarray:
+    """Microseconds since the epoch of tz-aware UTC timestamps."""
+    naive = stamps.dt.tz_localize(None) if isinstance(stamps.dtype, pd.DatetimeTZDtype) else stamps
+    return np.asarray(naive.dt.as_unit("us"), dtype="datetime64[us]").view("int64")
+
+
+def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
+                 notes: list, label: str):
+    """Return (UTC timestamps as datetime64[us, UTC], missing mask, unparsable mask)."""
+    missing = _blank(series)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").dt.as_unit("us"), missing, np.zeros_like(missing)
+    if pd.api.types.is_datetime64_dtype(series.dtype):
+        return _localize(series, tz), missing, np.zeros_like(missing)
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        text = series
+    elif series.dtype == object:
+        text = series.where(series.isna(), series.astype(str))
+    else:
+        text = series.astype(str)
+    # Many logs repeat timestamps (batch updates, replicated cases): then each
+    # distinct text is parsed once, weighted by how often it occurs.  Finding
+    # the distinct texts costs about as much as parsing, so only when a
+    # sample shows repeats.
+    sample = text.iloc[::max(1, len(text) // 20_000)]
+    if len(pd.unique(sample)) < 0.9 * len(sample):
+        codes, uniques = pd.factorize(text)
+        weights = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        distinct = pd.Series(uniques)
+    else:
+        codes, weights = None, np.ones(len(text), dtype=np.int64)
+        distinct = text.reset_index(drop=True)
+    parsed, one_by_one = _parse_distinct(distinct, weights, fmt=fmt, dayfirst=dayfirst, tz=tz)
+    if one_by_one:
+        notes.append(f"{one_by_one:,} {label} values matched no single format and were "
+                     "parsed one by one")
+    stamps = _i8(parsed)
+    if codes is not None:
+        stamps = np.append(stamps, np.iinfo(np.int64).min)[codes]
+    values = pd.Series(stamps.view("datetime64[us]"), index=series.index).dt.tz_localize("UTC")
+    unparsable = values.isna().to_numpy() & ~missing
+    return values, missing, unparsable
+
+
+def _parse_distinct(text: pd.Series, weights: np.ndarray, *, fmt: str | None, dayfirst: bool,
+                    tz: str) -> tuple[pd.Series, int]:
+    """Parse timestamp texts; weights[i] counts the rows holding text[i].
+
+    Returns the UTC timestamps and the number of rows parsed one value at a time.
+    """
+    missing = _blank(text)
+    kwargs = dict(errors="coerce", utc=True)
+    one_by_one = 0
+    if fmt:
+        parsed = pd.to_datetime(text, format=fmt, dayfirst=dayfirst, **kwargs)
+    else:
+        parsed = pd.to_datetime(text, format="ISO8601", **kwargs)
+        todo = parsed.isna().to_numpy() & ~missing
+        if todo.any():
+            rest, rest_weights = text[todo], weights[todo]
+            guesses = Counter()
+            for value in pd.unique(rest)[:20]:
+                guess = pd.tseries.api.guess_datetime_format(str(value), dayfirst=dayfirst)
+                if guess:
+                    guesses[guess] += 1
+            best, best_n = None, 0
+            for guess in guesses:
+                trial = pd.to_datetime(rest, format=guess, **kwargs)
+                n_parsed = int(rest_weights[trial.notna().to_numpy()].sum())
+                if n_parsed > best_n:
+                    best, best_n, got = guess, n_parsed, trial
+            if best:
+                parsed = parsed.copy()
+                parsed[todo] = got
+                todo = parsed.isna().to_numpy() & ~missing
+            if todo.any():
+                rest = text[todo]
+                datey = rest.str.contains(_DATE_LIKE, regex=True, na=False).to_numpy()
+                if datey.any():
+                    uniq = pd.unique(rest[datey])
+                    lookup = pd.Series(pd.to_datetime(pd.Series(uniq), format="mixed",
+                                                      dayfirst=dayfirst, **kwargs).to_numpy(),
+                                       index=uniq)
+                    mixed = rest[datey].map(lookup)
+                    if mixed.notna().any():
+                        idx = np.flatnonzero(todo)[datey]
+                        parsed = parsed.copy()
+                        parsed.iloc[idx] = pd.to_datetime(mixed, utc=True).to_numpy()
+                        one_by_one = int(weights[idx][mixed.notna().to_numpy()].sum())
+    parsed = parsed.dt.as_unit("us")
+    if tz != "UTC":
+        unparsable = parsed.isna().to_numpy() & ~missing
+        aware = text.str.contains(_OFFSET, regex=True, na=False).to_numpy()
+        naive = ~aware & ~missing & ~unparsable
+        if naive.any():
+            parsed = parsed.copy()
+            parsed[naive] = _localize(parsed[naive].dt.tz_localize(None), tz)
+    return parsed, one_by_one
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    # DST: a wall time that occurs twice is read as the later (standard-time)
+    # instant; one that never occurs is moved forward to the first valid one.
+    local = naive.dt.tz_localize(tz, ambiguous=np.zeros(len(naive), dtype=bool),
+                                 nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").dt.as_unit("us")
