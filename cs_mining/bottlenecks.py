@@ -616,7 +616,9 @@ def bottlenecks(log, flowchart: Flowchart | None = None, *, by: str | None = Non
     ``excess_wait_s`` sums, over a transition's waits, ``min(wait, cap) -
     reference`` where positive; ``cap`` is the transition's 90th percentile
     wait (the lower of the two order statistics around it, so one extreme
-    wait among few is capped at the next one) and ``reference`` is the target
+    wait among few is capped at the next one), raised to twice the target
+    where the step has one (so that breaches rarer than one in ten still
+    count, each up to one target's worth), and ``reference`` is the target
     of the step waited for, else ``reference_s``.  A transition with 2 cases
     and one absurd wait, or one extreme case on a busy transition, therefore
     cannot top the ranking.  ``wait_share`` is the transition's share of all
@@ -805,7 +807,12 @@ def _ranking(service: dict, reference: float | None, min_cases: int, segments: l
     g, w, target = service["groups"], service["w"], service["target_s"]
     st = _stats_of(service, service["clock"])
     base = np.where(np.isnan(target), reference if reference is not None else 0.0, target)
-    excess = np.maximum(np.minimum(w, st["cap"][g.ids]) - base, 0.0)
+    # Where fewer than a tenth of the waits breach a target, the 90th
+    # percentile sits below it and would erase every breach; a breaching wait
+    # still counts, up to one target's worth of excess.
+    cap = np.where(np.isnan(target), st["cap"][g.ids],
+                   np.maximum(st["cap"][g.ids], 2 * np.nan_to_num(target)))
+    excess = np.maximum(np.minimum(w, cap) - base, 0.0)
     out = g.frame()
     out["cases"], out["events"] = g.cases(), g.size
     out["median_wait_s"], out["p90_wait_s"], out["total_wait_s"] = \
