@@ -189,7 +189,7 @@ def cmd_validate(args) -> int:
     loaded = _load(args)
     fmt = _format_of(args, ("text", "json"))
     text = loaded.report.to_json(indent=2) if fmt == "json" else str(loaded.report)
-    _emit(text, None)
+    _emit(text, args.output)
     return 0
 
 
@@ -330,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_log_options(p)
     p.add_argument("--format", choices=["text", "json"], default=None,
                    help="text (default) or json (inferred from -o's suffix when omitted)")
+    p.add_argument("-o", "--output", type=Path, help="write the report to this file")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("discover", help="the actual flow: arrows with counts and waits, variants",

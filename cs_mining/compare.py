@@ -739,4 +739,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
                                                 "activity", "accepted"]],
                       log_summary=_log_summary(log, events, tab),
                       options={"open_after": None if open_after is None
-                               else open_after.isoformat(), "alignments": alignments})
+                               else open_after.isoformat(), "alignments": alignments,
+                               "clock_stopped": clock_stopped, "targets_in": targets_in,
+                               "min_cases": waits.options.get("min_cases"),
+                               "calendar": None if calendar is None else calendar.to_dict()})

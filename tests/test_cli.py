@@ -174,3 +174,19 @@ def test_cs_mining_console_script_runs_the_same_main():
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "cs-mining"]
     assert script.value == "cs_mining.cli:main"
     assert script.load() is main
+
+
+def test_compare_reports_the_clock_stopped_statuses_it_used(capsys):
+    assert main(["compare", HELPDESK, "--flowchart", CHART, "--clock-stopped", "Wait",
+                 "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["options"]["clock_stopped"] == "Wait"
+    assert main(["compare", HELPDESK, "--flowchart", CHART, "--clock-stopped", "Wait"]) == 0
+    assert "Clock stopped  in Wait: that time is not counted against targets" in \
+        capsys.readouterr().out
+
+
+def test_validate_writes_its_report_to_a_file(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    assert main(["validate", HELPDESK, "-o", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["rows_read"] == 21348

@@ -85,6 +85,10 @@ def headline(result) -> list[tuple[str, str]]:
         rows.append(("Alignments", f"fitness {c['alignment_fitness']:.3f} over "
                                    f"{c['aligned_variants']:,} of {log['variants']:,} variants "
                                    f"({c['aligned_case_share']:.1%} of cases)"))
+    if result.options.get("clock_stopped"):
+        paused = result.options["clock_stopped"]
+        paused = paused if isinstance(paused, str) else ", ".join(map(str, paused))
+        rows.append(("Clock stopped", f"in {paused}: that time is not counted against targets"))
     if result.options.get("open_after"):
         rows.append(("Open cases", f"ending early after {result.options['open_after']} counts "
                                    "as incomplete_case, not wrong_end"))
