@@ -7,6 +7,8 @@ time zone.
 
 from __future__ import annotations
 
+import warnings
+
 from collections import Counter
 
 import numpy as np
@@ -53,7 +55,17 @@ def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
     else:
         codes, weights = None, np.ones(len(text), dtype=np.int64)
         distinct = text.reset_index(drop=True)
-    parsed, one_by_one = _parse_distinct(distinct, weights, fmt=fmt, dayfirst=dayfirst, tz=tz)
+    with warnings.catch_warnings():
+        # pandas suggests its own keyword ("Pass dayfirst=True"); the note
+        # below says what was guessed and names our flags instead.
+        warnings.simplefilter("ignore", UserWarning)
+        parsed, one_by_one, guessed = _parse_distinct(distinct, weights, fmt=fmt,
+                                                      dayfirst=dayfirst, tz=tz)
+    if guessed:
+        form, rows = guessed
+        notes.append(f"{rows:,} {label} values are not ISO 8601 and were read as {form!r} "
+                     "(a guess: use --timestamp-format, or --dayfirst for day/month order, to "
+                     "be sure)")
     if one_by_one:
         notes.append(f"{one_by_one:,} {label} values matched no single format and were "
                      "parsed one by one")
@@ -66,11 +78,13 @@ def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
 
 
 def _parse_distinct(text: pd.Series, weights: np.ndarray, *, fmt: str | None, dayfirst: bool,
-                    tz: str) -> tuple[pd.Series, int]:
+                    tz: str) -> tuple[pd.Series, int, tuple[str, int] | None]:
     """Parse timestamp texts; weights[i] counts the rows holding text[i].
 
-    Returns the UTC timestamps and the number of rows parsed one value at a time.
+    Returns the UTC timestamps, the number of rows parsed one value at a
+    time, and the guessed non-ISO format with the rows it read (or None).
     """
+    guessed = None
     missing = _blank(text)
     kwargs = dict(errors="coerce", utc=True)
     one_by_one = 0
@@ -93,6 +107,7 @@ def _parse_distinct(text: pd.Series, weights: np.ndarray, *, fmt: str | None, da
                 if n_parsed > best_n:
                     best, best_n, got = guess, n_parsed, trial
             if best:
+                guessed = (best, best_n)
                 parsed = parsed.copy()
                 parsed[todo] = got
                 todo = parsed.isna().to_numpy() & ~missing
@@ -118,7 +133,7 @@ def _parse_distinct(text: pd.Series, weights: np.ndarray, *, fmt: str | None, da
         if naive.any():
             parsed = parsed.copy()
             parsed[naive] = _localize(parsed[naive].dt.tz_localize(None), tz)
-    return parsed, one_by_one
+    return parsed, one_by_one, guessed
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:

@@ -551,6 +551,8 @@ def test_repeated_timestamps_are_counted_by_row_when_choosing_a_format():
                           "timestamp": stamps})
     log = load_log(frame)
     assert log.report.warnings == [
+        "10 timestamp values are not ISO 8601 and were read as '%b %d %Y %H:%M' (a guess: use "
+        "--timestamp-format, or --dayfirst for day/month order, to be sure)",
         "3 timestamp values matched no single format and were parsed one by one"]
     assert log.events["time:timestamp"].dt.strftime("%m-%d %H:%M").tolist() == \
         ["01-03 10:00"] * 10 + ["01-04 09:00", "01-05 09:00", "01-06 09:00"]
@@ -641,3 +643,17 @@ def test_declared_xes_classifier_is_pointed_out_when_not_used():
     used = load_log(path, activity_column="concept:name+lifecycle:transition")
     assert used.events["concept:name"].tolist() == ["Accepted+In Progress", "Completed+Closed"]
     assert not any("classifier" in w for w in used.report.warnings)
+
+
+def test_a_guessed_day_month_order_is_reported():
+    frame = pd.DataFrame({"case_id": ["T1", "T1", "T1"], "activity": ["a", "b", "c"],
+                          "timestamp": ["2024-01-01 09:00", "01/02/2024 10:00",
+                                        "2024-01-03 09:00"]})
+    log = load_log(frame)
+    assert log.report.warnings == [
+        "1 timestamp values are not ISO 8601 and were read as '%m/%d/%Y %H:%M' (a guess: use "
+        "--timestamp-format, or --dayfirst for day/month order, to be sure)"]
+    assert str(log.events["time:timestamp"].iloc[1]) == "2024-01-02 10:00:00+00:00"
+    first = load_log(frame, dayfirst=True)
+    assert "read as '%d/%m/%Y %H:%M'" in first.report.warnings[0]
+    assert sorted(first.events["time:timestamp"].astype(str))[-1] == "2024-02-01 10:00:00+00:00"
