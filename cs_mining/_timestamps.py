@@ -61,7 +61,7 @@ def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
         warnings.simplefilter("ignore", UserWarning)
         parsed, one_by_one, guessed = _parse_distinct(distinct, weights, fmt=fmt,
                                                       dayfirst=dayfirst, tz=tz)
-    if guessed:
+    if guessed and not dayfirst and _ambiguous(guessed[0]):
         form, rows = guessed
         notes.append(f"{rows:,} {label} values are not ISO 8601 and were read as {form!r} "
                      "(a guess: use --timestamp-format, or --dayfirst for day/month order, to "
@@ -75,6 +75,15 @@ def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
     values = pd.Series(stamps.view("datetime64[us]"), index=series.index).dt.tz_localize("UTC")
     unparsable = values.isna().to_numpy() & ~missing
     return values, missing, unparsable
+
+
+def _ambiguous(form: str) -> bool:
+    """True when a guessed format could as well have read days as months.
+
+    >>> _ambiguous("%m/%d/%Y %H:%M"), _ambiguous("%Y/%m/%d %H:%M:%S.%f"), _ambiguous("%b %d %Y")
+    (True, False, False)
+    """
+    return "%d" in form and "%m" in form and not form.startswith("%Y")
 
 
 def _parse_distinct(text: pd.Series, weights: np.ndarray, *, fmt: str | None, dayfirst: bool,

@@ -551,8 +551,6 @@ def test_repeated_timestamps_are_counted_by_row_when_choosing_a_format():
                           "timestamp": stamps})
     log = load_log(frame)
     assert log.report.warnings == [
-        "10 timestamp values are not ISO 8601 and were read as '%b %d %Y %H:%M' (a guess: use "
-        "--timestamp-format, or --dayfirst for day/month order, to be sure)",
         "3 timestamp values matched no single format and were parsed one by one"]
     assert log.events["time:timestamp"].dt.strftime("%m-%d %H:%M").tolist() == \
         ["01-03 10:00"] * 10 + ["01-04 09:00", "01-05 09:00", "01-06 09:00"]
@@ -655,5 +653,5 @@ def test_a_guessed_day_month_order_is_reported():
         "--timestamp-format, or --dayfirst for day/month order, to be sure)"]
     assert str(log.events["time:timestamp"].iloc[1]) == "2024-01-02 10:00:00+00:00"
     first = load_log(frame, dayfirst=True)
-    assert "read as '%d/%m/%Y %H:%M'" in first.report.warnings[0]
+    assert first.report.warnings == []
     assert sorted(first.events["time:timestamp"].astype(str))[-1] == "2024-02-01 10:00:00+00:00"
