@@ -75,6 +75,12 @@ def _add_log_options(p: argparse.ArgumentParser) -> None:
                    help="write rejected rows, with their reason, to this CSV")
 
 
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["text", "json"], default=None,
+                   help="text (default) or json (inferred from -o's suffix when omitted)")
+    p.add_argument("-o", "--output", type=Path, help="write the result to this file")
+
+
 def _add_wait_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("waiting time and targets")
     g.add_argument("--clock-stopped", action="append", metavar="NAME",
@@ -328,9 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load an event log and report rows read, kept and rejected "
                                    "(by reason), the column mapping used, cases and time span.")
     _add_log_options(p)
-    p.add_argument("--format", choices=["text", "json"], default=None,
-                   help="text (default) or json (inferred from -o's suffix when omitted)")
-    p.add_argument("-o", "--output", type=Path, help="write the report to this file")
+    _add_output_options(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("discover", help="the actual flow: arrows with counts and waits, variants",
@@ -338,9 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Discover the directly-follows graph (counts and waiting "
                                    "times per arrow) and the variants of a log.")
     _add_log_options(p)
-    p.add_argument("--format", choices=["text", "json"], default=None,
-                   help="text (default) or json (inferred from -o's suffix when omitted)")
-    p.add_argument("-o", "--output", type=Path, help="write the result to this file")
+    _add_output_options(p)
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("compare", help="deviations and conformance against a flowchart",
@@ -385,9 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="COLUMN",
                    help="split by channel, request_type, team, priority, resource or a column")
     p.add_argument("--period", choices=["D", "W", "M"], help="split by day, week or month")
-    p.add_argument("--format", choices=["text", "json"], default=None,
-                   help="text (default) or json (inferred from -o's suffix when omitted)")
-    p.add_argument("-o", "--output", type=Path, help="write the result to this file")
+    _add_output_options(p)
     _add_wait_options(p)
     p.set_defaults(func=cmd_bottlenecks)
 
