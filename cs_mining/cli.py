@@ -47,6 +47,13 @@ MAPPING_FLAGS = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line: the full usage of compare runs to thirty lines."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog):
         super().__init__(prog, max_help_position=34)
@@ -317,7 +324,7 @@ def cmd_simulate(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``cs_mining`` argument parser (one subcommand per verb)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m cs_mining", formatter_class=_Formatter,
         description="How a customer-service process really runs, compared with its flowchart.",
         epilog=textwrap.dedent(f"""\

@@ -190,3 +190,12 @@ def test_validate_writes_its_report_to_a_file(tmp_path, capsys):
     out = tmp_path / "report.json"
     assert main(["validate", HELPDESK, "-o", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["rows_read"] == 21348
+
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", HELPDESK])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "python -m cs_mining compare: error: the following arguments are required: --flowchart "
+        "(see python -m cs_mining compare --help)"]
