@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ._yaml import _LineLoader, _Map
 from .errors import ConfigError
 from .flowchart.check import suggest
 
@@ -52,52 +53,6 @@ _RESERVED = {"index", "summary"}
 _DEFAULT_OUTPUT = "reports/{date}"
 
 
-class _Map(dict):
-    line: int = 0
-    key_lines: dict
-    duplicates: list
-
-
-class _Loader(yaml.SafeLoader):
-    """PyYAML's SafeLoader, remembering the line of every mapping and key."""
-
-
-def _construct_map(loader, node):
-    data = _Map()
-    data.line, data.key_lines, data.duplicates = node.start_mark.line + 1, {}, []
-    yield data
-    own = {id(k) for k, _ in node.value}
-    loader.flatten_mapping(node)
-    written = set()
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            key = str(key)
-        line = key_node.start_mark.line + 1
-        # keys merged in with `<<: *anchor` may be overridden; keys written twice may not
-        if id(key_node) in own:
-            if key in written:
-                data.duplicates.append((key, line))
-            written.add(key)
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines[key] = line
-
-
-class _Seq(list):
-    item_lines: list
-
-
-def _construct_seq(loader, node):
-    data = _Seq()
-    data.item_lines = [item.start_mark.line + 1 for item in node.value]
-    yield data
-    data.extend(loader.construct_object(item, deep=True) for item in node.value)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 
 class _Problems(list):
@@ -283,7 +238,7 @@ def _read_config(source, base) -> dict:
     text, shown, folder = _source(source, base)
     problems = _Problems(shown)
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cs_mining.errors import ConfigError
+from cs_mining.errors import ConfigError, FlowchartError
 from cs_mining.flowchart import (AcceptedDeviation, Arrow, Flowchart, Node, read_flowchart,
                                  write_flowchart)
 
@@ -134,3 +134,23 @@ arrows:
   - b -> e
 """)
     assert sorted(a.label for a in chart.arrows if a.label) == ["no", "yes"]
+
+
+def test_a_key_written_twice_is_a_problem_with_its_line():
+    with pytest.raises(FlowchartError) as info:
+        read_flowchart("name: x\nname: y\n"
+                       "steps: [{id: s, kind: start}, {id: a}, {id: e, kind: end}]\n"
+                       "arrows: [s -> a -> e]\n")
+    assert info.value.problems == ["line 2: duplicate key 'name'"]
+
+
+def test_keys_merged_from_an_anchor_may_be_overridden():
+    chart = read_flowchart("name: x\n"
+                           "steps:\n"
+                           "  - {id: s, kind: start}\n"
+                           "  - &step {id: a, label: Answer, wait_target: 60s}\n"
+                           "  - {<<: *step, id: b, label: Book}\n"
+                           "  - {id: e, kind: end}\n"
+                           "arrows: [s -> a -> b -> e]\n")
+    assert [(s.id, s.label, s.wait_target_s) for s in chart.steps] == [
+        ("a", "Answer", 60.0), ("b", "Book", 60.0)]

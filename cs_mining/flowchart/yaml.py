@@ -40,6 +40,7 @@ from pathlib import Path
 
 import yaml
 
+from .._yaml import _LineLoader, _Map, _Seq
 from ..errors import FlowchartError, check_choice
 from .check import format_problem, problems, suggest
 from .model import AcceptedDeviation, Arrow, Flowchart, Node, parse_duration
@@ -54,22 +55,8 @@ ACCEPTED_KEYS = ("kind", "activity", "source", "target", "reason")
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".bpmn": "bpmn", ".xml": "bpmn"}
 
 
-class _Map(dict):
-    line = None
-    key_lines: dict
-
-
-class _Seq(list):
-    line = None
-    item_lines: list
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping, key and list item."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.duplicates = []
+class _Loader(_LineLoader):
+    """The line-remembering loader, reading plain scalars and booleans as YAML 1.2 does."""
 
     def scan_plain(self):
         # PyYAML follows YAML 1.1 and ends a plain scalar at '?' inside braces, so
@@ -108,33 +95,6 @@ class _Loader(yaml.SafeLoader):
         return yaml.tokens.ScalarToken("".join(chunks), True, start_mark, end_mark)
 
 
-def _construct_map(loader, node):
-    data = _Map()
-    data.line, data.key_lines = node.start_mark.line + 1, {}
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            key = str(key)
-        if key in data:
-            loader.duplicates.append((key_node.start_mark.line + 1, f"duplicate key {key!r}"))
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines[key] = key_node.start_mark.line + 1
-
-
-def _construct_seq(loader, node):
-    data = _Seq()
-    data.line = node.start_mark.line + 1
-    data.item_lines = [item.start_mark.line + 1 for item in node.value]
-    yield data
-    data.extend(loader.construct_object(item, deep=True) for item in node.value)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 # YAML 1.1 reads yes/no/on/off as booleans, so a branch labelled "no" would
 # become False; like YAML 1.2, only true/false are booleans here.
 _Loader.yaml_implicit_resolvers = {
@@ -262,7 +222,7 @@ def _from_text(text, path, default_name):
     if not isinstance(data, _Map):
         _raise_if([(None, "a flowchart is a mapping with keys name, steps and arrows; got "
                           f"{type(data).__name__}")], path)
-    found = list(loader.duplicates)
+    found = [(line, f"duplicate key {key!r}") for key, line in loader.duplicates]
     _unknown_keys(data, TOP_KEYS, found)
     text_of = _texts(data, found)
     nodes = [_node(item, line, found) for item, line in _items(data, "steps", found)]
