@@ -284,7 +284,7 @@ def run_batch(config: BatchConfig, *, out_dir=None, now=None) -> "BatchRun":
     ...     sorted(p.name for p in Path(folder).iterdir())
     ['index.html', 'phone.md', 'summary.json']
     >>> run.exit_code, round(float(run.jobs.loc[0, "fitness"]), 3)
-    (0, 0.993)
+    (0, 0.992)
     """
     for fmt in config.formats:
         check_choice("run_batch()", "format", fmt, FORMATS)
