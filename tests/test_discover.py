@@ -80,3 +80,14 @@ def test_flow_prints_escapes_and_serialises():
     assert d["variants"][0]["activities"] == ["open", "<b>close</b>"]
     html = flow._repr_html_()
     assert "&lt;b&gt;close&lt;/b&gt;" in html and "<b>close</b>" not in html
+
+
+def test_example_cases_are_each_variants_first_five_in_log_order():
+    from cs_mining.engines.pandas import build_tables
+
+    text = "\n".join(f"C{i}: a 09:00, {'b' if i % 3 else 'c'} 09:0{1 + i % 5}" for i in range(12))
+    tables = build_tables(log_from_text(text))
+    examples = dict(zip(tables.variants["activities"], tables.variants["example_cases"]))
+    # by hand: i % 3 == 0 -> (a, c) for C0 C3 C6 C9, else (a, b) for the other eight
+    assert examples == {("a", "b"): ["C1", "C2", "C4", "C5", "C7"],
+                        ("a", "c"): ["C0", "C3", "C6", "C9"]}
