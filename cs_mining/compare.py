@@ -28,6 +28,7 @@ accepted ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,26 +95,42 @@ def _replay_chunk(traces: list[tuple[str, ...]], petri) -> list[dict]:
 _PARALLEL_FROM = 2000
 
 
-def _replay(traces: list[tuple[str, ...]], petri) -> list[dict]:
-    """pm4py token replay of each trace; with thousands of variants, split over processes.
+def _replay(traces: list[tuple[str, ...]], petri) -> Callable[[], list[dict]]:
+    """Start pm4py's token replay of the traces; return a function that waits for the results.
 
-    Each variant is replayed once, by pm4py, whichever process runs it, so the
-    numbers are pm4py's own; forked workers inherit the net and pm4py's import.
+    Activities without a transition in the net are dropped first: pm4py's
+    replay passes over them (#435), so traces equal without them replay alike
+    and each distinct one is replayed once, by pm4py.  With thousands, the
+    replays run in forked processes, which inherit the net and pm4py's
+    import, while the caller goes on with work that does not need them.
     """
     import multiprocessing
     import os
 
+    labels = {t.label for t in petri.net.transitions if t.label is not None}
+    distinct: dict[tuple[str, ...], int] = {}
+    index = [distinct.setdefault(tuple(a for a in t if a in labels), len(distinct))
+             for t in traces]
+    todo = list(distinct)
     workers = min(os.cpu_count() or 1, 4)
-    if len(traces) < _PARALLEL_FROM or workers < 2 or \
+    if len(todo) < _PARALLEL_FROM or workers < 2 or \
             "fork" not in multiprocessing.get_all_start_methods():
-        return _replay_chunk(traces, petri)
+        return lambda: [done[i] for done in [_replay_chunk(todo, petri)] for i in index]
     from concurrent.futures import ProcessPoolExecutor
 
-    size = -(-len(traces) // workers)
-    chunks = [traces[i:i + size] for i in range(0, len(traces), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        parts = pool.map(_replay_chunk, chunks, [petri] * len(chunks))
-        return [r for part in parts for r in part]
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    size = -(-len(todo) // (4 * workers))
+    futures = [pool.submit(_replay_chunk, todo[i:i + size], petri)
+               for i in range(0, len(todo), size)]
+
+    def results() -> list[dict]:
+        try:
+            done = [r for f in futures for r in f.result()]
+        finally:
+            pool.shutdown(cancel_futures=True)
+        return [done[i] for i in index]
+
+    return results
 
 
 def _align(trace: tuple[str, ...], petri) -> dict:
@@ -421,15 +438,11 @@ def _log_summary(log, events: pd.DataFrame, tab: Tables) -> dict:
     }
 
 
-def _judge_variants(variants, flowchart: Flowchart, to_step: dict):
-    """Judge each variant's step sequence; return judgements and the traces to replay.
-
-    The replayed trace names each mapped activity by its step's label and keeps
-    unknown activities as they are (pm4py's replay skips them, #435).
-    """
+def _judge_variants(variants, flowchart: Flowchart, to_step: dict) -> list[_VariantJudgement]:
+    """Judge each variant's step sequence by the chart's pairwise rules."""
     allowed = flowchart.allowed_transitions()
     first, last = flowchart.first_steps(), flowchart.last_steps()
-    judgements, traces = [], []
+    judgements = []
     for activities in variants:
         steps = [to_step[a] for a in activities if to_step[a] is not None]
         unknown = [a for a in activities if to_step[a] is None]
@@ -437,9 +450,7 @@ def _judge_variants(variants, flowchart: Flowchart, to_step: dict):
         j.deviations.extend(("unknown_activity", None, None, a) for a in unknown)
         j.deviations.extend(_judge_steps(steps, flowchart, allowed, first, last))
         judgements.append(j)
-        traces.append(tuple(a if to_step[a] is None else flowchart.label_of(to_step[a])
-                            for a in activities))
-    return judgements, traces
+    return judgements
 
 
 def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignments: bool,
@@ -680,15 +691,23 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
                              problems=problems)
     events = as_events(log)
     tab = build_tables(events)
-    flow = discover(tab)
-
     names = list(pd.unique(events["concept:name"]))
     to_step = flowchart.map_activities(names)
-    notes = _mapping_notes(flowchart, flow, to_step, len(events))
+    # pm4py sees each mapped activity under its step's label, and unknown ones as they are.
+    label = {a: a if s is None else flowchart.label_of(s) for a, s in to_step.items()}
     petri = flowchart.to_petri_net()
+    replaying = _replay([tuple(label[a] for a in v) for v in tab.variants["activities"]], petri)
+    try:
+        flow = discover(tab)
+        notes = _mapping_notes(flowchart, flow, to_step, len(events))
+        judgements = _judge_variants(tab.variants["activities"], flowchart, to_step)
+        from .bottlenecks import RANKING_COLUMNS, bottlenecks
+        from .report.json import to_jsonable
 
-    judgements, traces = _judge_variants(tab.variants["activities"], flowchart, to_step)
-    replayed = _replay(traces, petri)
+        waits = bottlenecks(events, flowchart, tables=tab, clock_stopped=clock_stopped,
+                            calendar=calendar, min_cases=min_cases, targets_in=targets_in)
+    finally:
+        replayed = replaying()
     unexplained, aligned, wanted = _align_variants(judgements, replayed, flowchart, petri,
                                                    alignments=alignments,
                                                    max_variants=max_variants, progress=progress)
@@ -726,11 +745,6 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
     variants = _variant_table(tab, replayed, fits, conforming_v, vdev,
                               aligned if alignments else None)
 
-    from .bottlenecks import RANKING_COLUMNS, bottlenecks
-    from .report.json import to_jsonable
-
-    waits = bottlenecks(events, flowchart, tables=tab, clock_stopped=clock_stopped,
-                        calendar=calendar, min_cases=min_cases, targets_in=targets_in)
     return Comparison(flowchart=flowchart, flow=flow, deviations=deviations,
                       bottleneck_result=waits, events=events, notes=notes,
                       bottleneck_table=to_jsonable(waits.ranking[RANKING_COLUMNS]),
