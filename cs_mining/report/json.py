@@ -38,13 +38,28 @@ def to_jsonable(value: Any) -> Any:
         return value.total_seconds()
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+        return list(value)
     if isinstance(value, (list, tuple, set, np.ndarray, pd.Series)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, pd.DataFrame):
-        return [to_jsonable(r) for r in value.to_dict("records")]
+        columns = [str(c) for c in value.columns]
+        return [dict(zip(columns, row))
+                for row in zip(*(_column(value.iloc[:, k]) for k in range(value.shape[1])))]
     if value is pd.NA or value is pd.NaT:
         return None
     return str(value)
+
+
+def _column(values: pd.Series) -> list:
+    """One frame column as JSON-native values, a whole column at a time where its dtype allows."""
+    kind = values.dtype.kind
+    if kind in "iub" and not values.hasnans:
+        return values.tolist()
+    if kind == "f" and values.dtype == np.float64:
+        numbers = values.to_numpy(dtype=float)
+        return np.where(np.isfinite(numbers), numbers.astype(object), None).tolist()
+    return [to_jsonable(v) for v in values.tolist()]
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
