@@ -137,10 +137,11 @@ def build_tables(events: pd.DataFrame) -> Tables:
 
     same_case = case_codes[1:] == case_codes[:-1]
     src = np.flatnonzero(same_case)
+    labels = pd.Series(names).array  # taken by code below: no Python string per event
     transitions = pd.DataFrame({
         "case_id": case_ids.take(case_codes[src]) if n else [],
-        "source": names[act_codes[src]] if n else [],
-        "target": names[act_codes[src + 1]] if n else [],
+        "source": labels.take(act_codes[src]) if n else [],
+        "target": labels.take(act_codes[src + 1]) if n else [],
         "wait_s": ((times[src + 1] - times[src]) / np.timedelta64(1, "s")).astype(float),
         "source_time": pd.to_datetime(times[src], utc=True),
         "target_time": pd.to_datetime(times[src + 1], utc=True),
