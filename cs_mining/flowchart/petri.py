@@ -385,7 +385,16 @@ def fuse_silent(model: PetriNetModel) -> PetriNetModel:
     - a silent transition with one input place ``p`` and one output place ``q``
       that nothing else fills is removed with ``q``; ``q``'s consumers take
       from ``p`` instead (a decision becomes a choice between the steps that
-      consume from one place).
+      consume from one place);
+    - a silent transition with several input places that feed nothing else
+      and one output place ``q`` that nothing else fills (a parallel join) is
+      removed with ``q``; each of ``q``'s consumers takes from all those
+      places instead.
+
+    A flowchart without inclusive blocks or loops back to a join usually
+    ends with no silent transition at all; then token replay never searches
+    for silent paths, and its result cannot depend on the order in which it
+    meets the net's transitions.
 
     Examples
     --------
@@ -415,6 +424,19 @@ def fuse_silent(model: PetriNetModel) -> PetriNetModel:
 
     def fuse_once() -> bool:
         for t in sorted(net.transitions, key=lambda t: t.name):
+            if t.label is None and len(t.in_arcs) > 1 and single(t.out_arcs, lambda a: True):
+                (q,) = outputs(t)
+                ins, consumers = inputs(t), outputs(q)
+                if q not in kept and inputs(q) == {t} and t not in consumers \
+                        and all(outputs(p) == {t} and p not in kept for p in ins) \
+                        and all(a.weight == 1 for x in (t, q) for a in x.in_arcs | x.out_arcs) \
+                        and not any(ins & inputs(v) for v in consumers):
+                    remove_transition(net, t)
+                    remove_place(net, q)
+                    for v in consumers:
+                        for p in ins:
+                            add_arc_from_to(p, v, net)
+                    return True
             if t.label is not None or not single(t.in_arcs, lambda a: True):
                 continue
             (p,) = inputs(t)
