@@ -317,20 +317,43 @@ def test_frames_become_json_values_column_by_column():
     assert all(type(r["n"]) is int and type(r["flag"]) is bool for r in to_jsonable(frame))
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["one process", "forked workers"])
-def test_each_case_gets_pm4pys_own_replay_of_its_trace(monkeypatch, forked):
-    # U1/U2 and U3/U4 differ only where an activity unknown to the chart sits,
-    # so they share one replay; forked=True sends every replay through the pool.
-    if forked:
-        monkeypatch.setattr(importlib.import_module("cs_mining.compare"), "_PARALLEL_FROM", 1)
-    log = log_from_text(CONFORMING + """
+def inclusive_chart():
+    """Open -> any of (Check stock, Check credit) -> Confirm: silent transitions stay in its net."""
+    return (FlowchartBuilder("Order").start("s").step("open", "Open").inclusive("split")
+            .step("stock", "Check stock").step("credit", "Check credit").inclusive("joined")
+            .step("confirm", "Confirm").end("e")
+            .chain("s", "open", "split").chain("split", "stock", "joined")
+            .chain("split", "credit", "joined").chain("joined", "confirm", "e").build())
+
+
+UNKNOWN_INSIDE = {"service": CONFORMING + """
         U1: Answer 09:00, Note 09:05, Record 09:10, Solve on phone 09:30, Close 09:40
         U2: Answer 09:00, Record 09:10, Note 09:20, Solve on phone 09:30, Close 09:40
         U3: Answer 09:00, Note 09:05, Record 09:10, Advise 09:20, Close 11:00
         U4: Answer 09:00, Record 09:10, Advise 09:20, Note 09:30, Close 11:00
         U5: Record 09:10, Advise 09:20, Report 09:30, Record 09:40, Close 11:00
-    """)
-    chart = service_chart()
+    """, "inclusive": """
+        I1: Open 09:00, Check stock 09:10, Check credit 09:20, Confirm 09:30
+        I2: Open 09:00, Check credit 09:10, Note 09:15, Confirm 09:30
+        I3: Open 09:00, Note 09:05, Check credit 09:10, Confirm 09:30
+        I4: Open 09:00, Confirm 09:30
+        I5: Check stock 09:10, Open 09:20, Confirm 09:30, Check credit 09:40
+    """}
+
+
+@pytest.mark.parametrize("forked", [False, True], ids=["one process", "forked workers"])
+@pytest.mark.parametrize("chart_name", ["service", "inclusive"])
+def test_each_case_gets_pm4pys_own_replay_of_its_trace(monkeypatch, forked, chart_name):
+    # Traces that differ only where an activity unknown to the chart sits share
+    # one replay; forked=True sends every replay through the pool. The service
+    # chart's net has no silent transition (replayed on a fast-hashing copy),
+    # the inclusive one keeps seven (replayed on the net itself).
+    if forked:
+        monkeypatch.setattr(importlib.import_module("cs_mining.compare"), "_PARALLEL_FROM", 1)
+    log = log_from_text(UNKNOWN_INSIDE[chart_name])
+    chart = service_chart() if chart_name == "service" else inclusive_chart()
+    silent = [t for t in chart.to_petri_net().net.transitions if t.label is None]
+    assert bool(silent) == (chart_name == "inclusive")
     result = compare(log, chart)
     petri = chart.to_petri_net()
     theirs = pm4py.conformance_diagnostics_token_based_replay(
