@@ -6,7 +6,7 @@ import shlex
 import jsonschema
 import pytest
 
-from cs_mining.cli import EXAMPLES, build_parser, main
+from cs_mining.cli import EXAMPLES, build_parser, main, run
 from cs_mining.report.json import SCHEMA_PATH
 
 from conftest import ROOT, SAMPLES
@@ -172,8 +172,29 @@ def test_cs_mining_console_script_runs_the_same_main():
     from importlib.metadata import entry_points
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "cs-mining"]
-    assert script.value == "cs_mining.cli:main"
-    assert script.load() is main
+    assert script.value == "cs_mining.cli:run"
+    assert script.load() is run
+
+
+@pytest.mark.parametrize("how", ["python -m cs_mining", "cs-mining"])
+def test_the_process_exits_with_mains_code_after_writing_everything(how):
+    # run() ends the process with os._exit: the JSON must be complete on the
+    # pipe and the exit code main's own.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [sys.executable, "-m", "cs_mining"] if how.startswith("python") else \
+        [str(Path(sys.executable).with_name("cs-mining"))]
+    done = subprocess.run(command + ["compare", HELPDESK, "--flowchart", CHART, "--format",
+                                     "json"], capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["log"]["events"] == 21348
+    assert "129 cases have events with equal timestamps" in done.stderr
+    failed = subprocess.run(command + ["compare", "no-such-log.csv", "--flowchart", CHART],
+                            capture_output=True, text=True, encoding="utf-8")
+    assert (failed.returncode, failed.stdout) == (2, "")
+    assert failed.stderr.strip().splitlines()[-1] == "error: no-such-log.csv: file not found"
 
 
 def test_compare_reports_the_clock_stopped_statuses_it_used(capsys):
