@@ -2,7 +2,8 @@
 
 ISO 8601 first, then a format guessed from the values that failed, then each
 remaining value on its own; times without an offset are read in the given
-time zone.
+time zone.  A column that is all ISO 8601 with offsets, as most exports
+write it, is read by Arrow in one pass.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
         text = series.where(series.isna(), series.astype(str))
     else:
         text = series.astype(str)
+    if fmt is None:
+        instants = _iso_with_offsets(text)
+        if instants is not None:
+            values = pd.Series(instants.view("datetime64[us]"), index=series.index)
+            return values.dt.tz_localize("UTC"), missing, np.zeros_like(missing)
     # Many logs repeat timestamps (batch updates, replicated cases): then each
     # distinct text is parsed once, weighted by how often it occurs.  Finding
     # the distinct texts costs about as much as parsing, so only when a
@@ -75,6 +81,32 @@ def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
     values = pd.Series(stamps.view("datetime64[us]"), index=series.index).dt.tz_localize("UTC")
     unparsable = values.isna().to_numpy() & ~missing
     return values, missing, unparsable
+
+
+def _iso_with_offsets(text: pd.Series) -> np.ndarray | None:
+    """Microseconds since the epoch when every non-null text is ISO 8601 with an offset, else None.
+
+    Arrow's cast to a UTC timestamp accepts exactly those texts and fails on
+    anything else (a blank, a time without offset, nanoseconds, another
+    form), which then takes the general path; where it succeeds it gives
+    the instants pandas' ISO 8601 parser gives, in a tenth of the time.
+
+    >>> _iso_with_offsets(pd.Series(["2024-01-01 10:00:00+01:00", None, "2024-01-01T09:00:00.5Z"])
+    ...                   ).tolist()
+    [1704099600000000, -9223372036854775808, 1704099600500000]
+    >>> _iso_with_offsets(pd.Series(["2024-01-01 10:00:00+01:00", "2024-01-01 10:00:00"])) is None
+    True
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        strings = pa.array(text, type=pa.string(), from_pandas=True)
+        stamps = pc.cast(strings, pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    micros = pc.fill_null(stamps.cast(pa.int64()), np.iinfo(np.int64).min)
+    return micros.to_numpy()
 
 
 def _ambiguous(form: str) -> bool:

@@ -655,3 +655,41 @@ def test_a_guessed_day_month_order_is_reported():
     first = load_log(frame, dayfirst=True)
     assert first.report.warnings == []
     assert sorted(first.events["time:timestamp"].astype(str))[-1] == "2024-02-01 10:00:00+00:00"
+
+
+OFFSET_TEXTS = st.tuples(
+    st.datetimes(min_value=__import__("datetime").datetime(1970, 1, 2),
+                 max_value=__import__("datetime").datetime(2099, 12, 30)),
+    st.integers(-14 * 60, 14 * 60), st.sampled_from(["T", " "]), st.booleans(),
+    st.sampled_from(["+HH:MM", "+HHMM", "Z"]))
+
+
+def _offset_text(naive, minutes, sep, fraction, style):
+    body = naive.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + (f".{naive.microsecond:06d}" if fraction else "")
+    if style == "Z":
+        return body + "Z", 0
+    sign, hours, mins = "+" if minutes >= 0 else "-", abs(minutes) // 60, abs(minutes) % 60
+    return body + (f"{sign}{hours:02d}:{mins:02d}" if style == "+HH:MM"
+                   else f"{sign}{hours:02d}{mins:02d}"), minutes
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OFFSET_TEXTS, min_size=1, max_size=30), st.booleans())
+def test_iso_times_with_offsets_become_the_instants_they_name(values, with_naive):
+    # All-offset columns take Arrow's fast path; one naive value sends the
+    # column down the general path. Both must give the hand-computed instant.
+    from datetime import timedelta, timezone
+
+    texts, expected = [], []
+    for naive, minutes, sep, fraction, style in values:
+        text, offset = _offset_text(naive, minutes, sep, fraction, style)
+        texts.append(text)
+        instant = naive if fraction else naive.replace(microsecond=0)
+        expected.append((instant - timedelta(minutes=offset)).replace(tzinfo=timezone.utc))
+    if with_naive:
+        texts.append("2024-05-06 07:08:09")
+        expected.append(pd.Timestamp("2024-05-06 07:08:09", tz="UTC").to_pydatetime())
+    frame = pd.DataFrame({"case_id": [f"T{i:03d}" for i in range(len(texts))],
+                          "activity": "a", "timestamp": texts})
+    events = load_log(frame).events.sort_values("case:concept:name")
+    assert [t.to_pydatetime() for t in events["time:timestamp"]] == expected
