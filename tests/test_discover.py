@@ -91,3 +91,19 @@ def test_example_cases_are_each_variants_first_five_in_log_order():
     # by hand: i % 3 == 0 -> (a, c) for C0 C3 C6 C9, else (a, b) for the other eight
     assert examples == {("a", "b"): ["C1", "C2", "C4", "C5", "C7"],
                         ("a", "c"): ["C0", "C3", "C6", "C9"]}
+
+
+def test_p90_wait_is_the_linear_90th_percentile_of_each_arrows_waits():
+    import numpy as np
+
+    flow = discover(log_from_text("""
+        T1: open 09:00, close 09:01
+        T2: open 09:00, close 09:02
+        T3: open 09:00, close 09:03
+        T4: open 09:00, close 09:10, open 09:11, close 09:41
+    """))
+    p90 = {(r.source, r.target): r.p90_wait_s for r in flow.transitions.itertuples()}
+    # open -> close waits 60, 120, 180, 600, 1800 s: rank 0.9 * 4 = 3.6 -> 600 + 0.6 * 1200
+    assert p90[("open", "close")] == pytest.approx(600 + 0.6 * 1200)
+    assert p90[("close", "open")] == 60.0
+    assert p90[("open", "close")] == pytest.approx(np.quantile([60, 120, 180, 600, 1800], 0.9))
