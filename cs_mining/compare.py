@@ -391,9 +391,10 @@ class Comparison:
         return comparison_to_dict(self)
 
     def to_json(self, **kwargs) -> str:
-        import json
+        """The JSON document (docs/json-output.md); keyword arguments as for ``json.dumps``."""
+        from .report.json import dumps
 
-        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+        return dumps(self.to_dict(), **kwargs)
 
     def to_markdown(self) -> str:
         from .report.markdown import render_comparison_markdown
