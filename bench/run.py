@@ -223,10 +223,10 @@ def main() -> int:
               "places and transitions hash in C instead of in Python: a fifth less replay time, "
               "identical results (tests compare them with pm4py on the plain net).",
               "- `python bench/phases.py LOG FLOWCHART` prints the phases of one compare run. "
-              "On simulated_1m, in one run on this machine: importing cs_mining 0.45 s, reading "
-              "the flowchart (which imports pm4py) 0.74 s, loading 0.82 s, compare before the "
-              "replay 0.25 s, beside the replay 1.51 s, waiting for it 0.88 s, after it 0.20 s, "
-              "JSON 0.34 s. Every process pays about 0.7 s to import pm4py.", "",
+              "On simulated_1m, in one run on this machine: importing cs_mining 0.44 s, reading "
+              "the flowchart (which imports pm4py) 0.76 s, loading 0.75 s, compare before the "
+              "replay 0.24 s, beside the replay 1.57 s, waiting for it 0.60 s, after it 0.19 s, "
+              "JSON 0.19 s. Every process pays about 0.7 s to import pm4py.", "",
               "## The logs", "",
               "- helpdesk_x47: `sample_logs/helpdesk.csv` (the 4TU Helpdesk log, Polato 2017, "
               "doi:10.4121/uuid:0c60edf1-6f83-4e75-9367-4c63b3e9d5bb) replicated 47 times with new "
