@@ -269,7 +269,7 @@ def test_inclusive_block_runs_conform_even_where_token_replay_misses_them():
 
 
 def test_replay_split_over_processes_gives_pm4py_numbers(monkeypatch):
-    compare_module = importlib.import_module("cs_mining.compare")
+    replay_module = importlib.import_module("cs_mining._replay")
 
     log = log_from_text(CONFORMING + """
         S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00
@@ -277,7 +277,7 @@ def test_replay_split_over_processes_gives_pm4py_numbers(monkeypatch):
         W2: Answer 09:00, Record 09:10, Advise 09:20
     """)
     serial = compare(log, service_chart())
-    monkeypatch.setattr(compare_module, "_PARALLEL_FROM", 2)
+    monkeypatch.setattr(replay_module, "_PARALLEL_FROM", 2)
     parallel = compare(log, service_chart())
     assert parallel.conformance == serial.conformance
     assert parallel.variants["trace_fitness"].tolist() == \
@@ -349,7 +349,7 @@ def test_each_case_gets_pm4pys_own_replay_of_its_trace(monkeypatch, forked, char
     # chart's net has no silent transition (replayed on a fast-hashing copy),
     # the inclusive one keeps seven (replayed on the net itself).
     if forked:
-        monkeypatch.setattr(importlib.import_module("cs_mining.compare"), "_PARALLEL_FROM", 1)
+        monkeypatch.setattr(importlib.import_module("cs_mining._replay"), "_PARALLEL_FROM", 1)
     log = log_from_text(UNKNOWN_INSIDE[chart_name])
     chart = service_chart() if chart_name == "service" else inclusive_chart()
     silent = [t for t in chart.to_petri_net().net.transitions if t.label is None]

@@ -1,0 +1,219 @@
+"""Which deviations does each variant show, and how many cases do they touch?
+
+The judging rules are described in :mod:`cs_mining.compare`; this module
+applies them to each variant's step sequence, adds the skips that only an
+alignment finds, and turns the per-variant findings into per-case and
+per-deviation tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._replay import _align
+from .flowchart.model import DEVIATION_KINDS, Flowchart
+
+DEVIATION_COLUMNS = ["kind", "source", "target", "activity", "cases", "case_share", "events",
+                     "example_cases", "time_cost_s", "impact_s", "accepted"]
+_START, _END = "\x00start", "\x00end"
+
+
+@dataclass
+class _VariantJudgement:
+    steps: list[str]
+    unknown: list[str]
+    deviations: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
+
+
+def _judge_steps(steps: list[str], chart: Flowchart, allowed: set, first: set,
+                 last: set) -> list[tuple[str, str | None, str | None, str | None]]:
+    """Deviations of one sequence of step ids, as (kind, source, target, activity)."""
+    found = []
+    if not steps:
+        return found
+    if steps[0] not in first:
+        found.append(("wrong_start", None, None, steps[0]))
+    seen = {steps[0]}
+    for a, b in zip(steps, steps[1:]):
+        if (a, b) not in allowed:
+            if b == a or b in seen:
+                found.append(("rework", a, b, b))
+            else:
+                gap = [s for s in chart.shortest_path(a, b)[1:-1] if s not in seen] \
+                    if chart.can_reach(a, b) else []
+                if gap:
+                    found.extend(("skipped_step", a, b, s) for s in gap)
+                else:
+                    found.append(("unexpected_transition", a, b, None))
+        seen.add(b)
+    if steps[-1] not in last:
+        found.append(("wrong_end", None, None, steps[-1]))
+    return found
+
+
+def _skips_from_alignment(alignment: dict, label_to_step: dict, chart: Flowchart) -> list[tuple]:
+    """Model-only moves of an alignment as skipped steps.
+
+    An optimal alignment may place a skipped step anywhere inside its parallel
+    block; the gap is reported before the first later step after which the
+    skipped one can no longer happen, so that the result does not depend on
+    the aligner's choice among equally good placements.
+    """
+    moves = [m for m in alignment["alignment"] if not (m[0] == ">>" and m[1] is None)]
+    observed = [label_to_step.get(m[0]) for m in moves]
+    found = []
+    for i, (log_move, model_move) in enumerate(moves):
+        if log_move != ">>" or model_move not in label_to_step:
+            continue
+        skipped = label_to_step[model_move]
+        later = [(j, observed[j]) for j in range(i + 1, len(moves)) if observed[j] is not None]
+        target_at = next((j for j, step in later if not chart.can_reach(step, skipped)), None)
+        before = [observed[j] for j in range(0, target_at if target_at is not None else len(moves))
+                  if observed[j] is not None]
+        found.append(("skipped_step", before[-1] if before else None,
+                      observed[target_at] if target_at is not None else None, skipped))
+    return found
+
+
+def _matches_accepted(row: dict, chart: Flowchart) -> bool:
+    """True when an accepted-deviation rule of the chart covers this deviation row.
+
+    Rules name steps by id or label (any case); rows carry labels.
+    """
+    def names(value):
+        node = chart.nodes.get(value)
+        return {value.casefold()} | ({node.label.casefold()} if node else set())
+
+    def same(rule_value, value):
+        return rule_value is None or (value is not None
+                                      and value.casefold() in names(rule_value))
+
+    return any(rule.kind == row["kind"] and same(rule.activity, row["activity"])
+               and same(rule.source, row["source"]) and same(rule.target, row["target"])
+               for rule in chart.accepted)
+
+
+def _judge_variants(variants, flowchart: Flowchart, to_step: dict) -> list[_VariantJudgement]:
+    """Judge each variant's step sequence by the chart's pairwise rules."""
+    allowed = flowchart.allowed_transitions()
+    first, last = flowchart.first_steps(), flowchart.last_steps()
+    judgements = []
+    for activities in variants:
+        steps = [to_step[a] for a in activities if to_step[a] is not None]
+        unknown = [a for a in activities if to_step[a] is None]
+        j = _VariantJudgement(steps=steps, unknown=unknown)
+        j.deviations.extend(("unknown_activity", None, None, a) for a in unknown)
+        j.deviations.extend(_judge_steps(steps, flowchart, allowed, first, last))
+        judgements.append(j)
+    return judgements
+
+
+def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignments: bool,
+                    max_variants: int, progress):
+    """Align the variants that need it; add the skips that only alignments find.
+
+    Variants that break no pairwise rule yet do not replay have a branch of a
+    parallel block left out, or meet token replay's silent-transition
+    heuristics failing (pm4py-core #148, #311): an optimal alignment settles both.
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    unexplained = {i for i, (j, r) in enumerate(zip(judgements, replayed))
+                   if not r["trace_is_fit"]
+                   and not any(k != "unknown_activity" for k, *_ in j.deviations)}
+    wanted = set(range(min(max_variants, len(judgements)))) if alignments else set()
+    wanted |= unexplained
+    label_to_step = {s.label: s.id for s in flowchart.steps}
+    show = sys.stderr.isatty() if progress is None else progress
+    aligned: dict[int, dict] = {}
+    for i in tqdm(sorted(wanted), desc="aligning variants", unit="variant", disable=not show,
+                  file=sys.stderr):
+        aligned[i] = _align(tuple(flowchart.label_of(s) for s in judgements[i].steps), petri)
+        if i in unexplained:
+            judgements[i].deviations.extend(
+                _skips_from_alignment(aligned[i], label_to_step, flowchart))
+    return unexplained, aligned, wanted
+
+
+def _variant_deviations(judgements, flowchart: Flowchart) -> pd.DataFrame:
+    """One row per deviation of each variant, steps named by their labels."""
+    rows = [(v, kind, src, tgt, act) for v, j in enumerate(judgements)
+            for kind, src, tgt, act in j.deviations]
+    vdev = pd.DataFrame(rows, columns=["variant", "kind", "source", "target", "activity"])
+
+    def show(value):
+        return None if value is None else (flowchart.label_of(value)
+                                           if value in flowchart.nodes else value)
+
+    for column in ("source", "target"):
+        vdev[column] = vdev[column].map(show)
+    on_steps = vdev["kind"] != "unknown_activity"
+    vdev.loc[on_steps, "activity"] = vdev.loc[on_steps, "activity"].map(show)
+    vdev["accepted"] = [_matches_accepted(r, flowchart) for r in
+                        vdev[["kind", "source", "target", "activity"]].to_dict("records")]
+    return vdev
+
+
+def _case_deviations(cases: pd.DataFrame, vdev: pd.DataFrame, open_after) -> pd.DataFrame:
+    """Deviations per case; a wrong end of a case still open is an incomplete case."""
+    case_dev = cases[["case_id", "variant"]].merge(vdev, on="variant", how="inner")
+    if open_after is not None and len(case_dev):
+        ends = cases.set_index("case_id")["end"]
+        is_open = (case_dev["kind"] == "wrong_end") & (case_dev["case_id"].map(ends) >= open_after)
+        case_dev.loc[is_open, "kind"] = "incomplete_case"
+    return case_dev.merge(cases[["case_id", "throughput_s"]], on="case_id", how="left")
+
+
+def _deviation_table(case_dev: pd.DataFrame, n_cases: int, baseline) -> pd.DataFrame:
+    key = ["kind", "source", "target", "activity", "accepted"]
+    if len(case_dev):
+        grouped = case_dev.groupby(key, dropna=False, sort=False)
+        table = grouped.agg(cases=("case_id", "nunique"), events=("case_id", "size"),
+                            median_tp=("throughput_s", "median"))
+        table["example_cases"] = grouped["case_id"].agg(lambda s: list(pd.unique(s))[:5])
+        table = table.reset_index()
+    else:
+        table = pd.DataFrame(columns=key + ["cases", "events", "median_tp", "example_cases"])
+    table["case_share"] = table["cases"] / max(n_cases, 1)
+    table["time_cost_s"] = (table["median_tp"] - baseline) if baseline is not None else np.nan
+    table["impact_s"] = table["cases"] * table["time_cost_s"]
+    return table.drop(columns="median_tp")
+
+
+def _unused_paths(judgements, flowchart: Flowchart) -> pd.DataFrame:
+    """Designed arrows between steps, and first and last steps, that no case takes."""
+    label = flowchart.label_of
+    used_pairs = {(a, b) for j in judgements for a, b in zip(j.steps, j.steps[1:])}
+    used_first = {j.steps[0] for j in judgements if j.steps}
+    used_last = {j.steps[-1] for j in judgements if j.steps}
+    unused = [(label(a), label(b)) for a, b in sorted(flowchart.allowed_transitions())
+              if (a, b) not in used_pairs]
+    unused += [(None, label(s)) for s in sorted(flowchart.first_steps() - used_first)]
+    unused += [(label(s), None) for s in sorted(flowchart.last_steps() - used_last)]
+    extra = pd.DataFrame({"kind": "unused_path", "source": [u[0] for u in unused],
+                          "target": [u[1] for u in unused], "activity": None,
+                          "cases": 0, "events": 0, "example_cases": [[] for _ in unused],
+                          "case_share": 0.0, "time_cost_s": np.nan, "impact_s": np.nan})
+    extra["accepted"] = [_matches_accepted(r, flowchart) for r in
+                         extra[["kind", "source", "target", "activity"]].to_dict("records")]
+    return extra
+
+
+def _rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Order by impact, then cases; NaN becomes None; counts are integers."""
+    if table.empty:
+        return pd.DataFrame(columns=DEVIATION_COLUMNS)
+    table = table.astype({"cases": "int64", "events": "int64"})
+    table["kind_order"] = table["kind"].map({k: i for i, k in enumerate(DEVIATION_KINDS)})
+    table = table.sort_values(["impact_s", "cases", "kind_order", "activity", "source", "target"],
+                              ascending=[False, False, True, True, True, True],
+                              na_position="last", kind="stable")
+    table = table.replace({np.nan: None})
+    table["time_cost_s"] = table["time_cost_s"].astype(float)
+    table["impact_s"] = table["impact_s"].astype(float)
+    return table
