@@ -22,7 +22,7 @@ REASONS = ("malformed_row", "missing_case_id", "missing_activity", "missing_time
 
 
 def _each_column(jobs: list, rows: int) -> list:
-    """Run the per-column jobs, on threads for big tables: Arrow's take and casts release the GIL."""
+    """Run the per-column jobs, on threads for big tables (Arrow take and cast release the GIL)."""
     if rows < 50_000 or len(jobs) < 2:
         return [job() for job in jobs]
     import os

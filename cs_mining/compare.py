@@ -165,6 +165,46 @@ class Comparison:
                 rows = rows[rows[column] == value]
         return list(pd.unique(rows["case_id"]))
 
+    def step_reach(self) -> pd.DataFrame:
+        """How many cases reached each step of the flowchart, and how many never did.
+
+        One row per step, in the flowchart's order: ``step`` (label),
+        ``cases`` (reached it at least once), ``case_share``, ``never``
+        (cases that did not reach it: on another branch, skipped, or ended
+        before it) and ``repeated`` (cases that did it more than once).
+
+        Examples
+        --------
+        >>> from cs_mining.testing import log_from_text
+        >>> from cs_mining.flowchart import FlowchartBuilder
+        >>> chart = (FlowchartBuilder("Tickets").start("s").step("open", "Open")
+        ...          .step("solve", "Solve").step("close", "Close").end("e")
+        ...          .chain("s", "open", "solve", "close", "e").build())
+        >>> log = log_from_text("T1: Open, Solve, Close\\nT2: Open, Close\\nT3: Open, Solve, Solve")
+        >>> compare(log, chart).step_reach()
+            step  cases  case_share  never  repeated
+        0   Open      3    1.000000      0         0
+        1  Solve      2    0.666667      1         1
+        2  Close      2    0.666667      1         0
+        """
+        variants = self.variants[["variant", "cases", "activities"]].explode("activities")
+        to_step = self.flowchart.map_activities(list(pd.unique(variants["activities"].dropna())))
+        variants["step"] = variants["activities"].map(to_step)
+        times = variants.dropna(subset="step").groupby(["variant", "step"], sort=False) \
+            .agg(cases=("cases", "first"), times=("cases", "size")).reset_index()
+        reached = times.groupby("step")["cases"].sum()
+        repeated = times[times["times"] > 1].groupby("step")["cases"].sum()
+        total = int(self.variants["cases"].sum())
+        steps = [s.id for s in self.flowchart.steps]
+        cases = reached.reindex(steps, fill_value=0).astype(int).to_numpy()
+        return pd.DataFrame({
+            "step": [self.flowchart.label_of(s) for s in steps],
+            "cases": cases,
+            "case_share": cases / max(total, 1),
+            "never": total - cases,
+            "repeated": repeated.reindex(steps, fill_value=0).astype(int).to_numpy(),
+        })
+
     def case_table(self) -> pd.DataFrame:
         """One row per case: ``case_id``, ``variant``, ``conforming``, ``deviations`` (text)."""
         cases = self.flow.tables.cases[["case_id", "variant"]].copy()

@@ -366,3 +366,24 @@ def test_each_case_gets_pm4pys_own_replay_of_its_trace(monkeypatch, forked, char
     log_fitness = pm4py.fitness_token_based_replay(
         log, petri.net, petri.initial_marking, petri.final_marking)["log_fitness"]
     assert result.conformance["fitness"] == pytest.approx(log_fitness, abs=1e-12)
+
+
+def test_step_reach_counts_cases_per_step_by_hand():
+    log = log_from_text(CONFORMING + """
+        S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00
+        R1: Answer 09:00, Record 09:10, Record 09:15, Solve on phone 09:30, Close 09:40
+        U1: Answer 09:00, Note 09:05, Record 09:10, Solve on phone 09:30
+    """)
+    result = compare(log, service_chart())
+    reach = result.step_reach().set_index("step")
+    # five cases: C1 (advise route), C2 (phone route), S1 (skips Record), R1 (Record twice),
+    # U1 (an unknown activity, then the phone route, no Close)
+    assert list(reach.index) == ["Answer", "Record", "Advise", "Report", "Solve on phone", "Close"]
+    assert reach["cases"].to_dict() == {"Answer": 5, "Record": 4, "Advise": 2, "Report": 2,
+                                        "Solve on phone": 3, "Close": 4}
+    assert reach["never"].to_dict() == {"Answer": 0, "Record": 1, "Advise": 3, "Report": 3,
+                                        "Solve on phone": 2, "Close": 1}
+    assert reach.loc["Record", "repeated"] == 1 and reach["repeated"].sum() == 1
+    assert reach.loc["Close", "case_share"] == pytest.approx(0.8)
+    assert "| Record | 4 | 80.0% | 1 | 1 |" in result.to_markdown().splitlines()
+    assert "<td>Record</td>" in result.to_html() and ">Advise</td>" in result.to_html()

@@ -379,13 +379,19 @@ def _flowchart(result) -> str:
                 _count(len(chart.accepted), "accepted deviation rule")])),
             ("description", chart.description)]
     rows = [(k, v) for k, v in info if v not in (None, "")]
+    reach = result.step_reach()
     steps = [[n.label, format_duration(n.wait_target_s),
               ", ".join(list(n.activities) + ([f"/{n.pattern}/"] if n.pattern else []))
-              or f"{n.label} (its label)"] for n in chart.steps]
+              or f"{n.label} (its label)", f"{r['cases']:,}", share_text(r["case_share"]),
+              f"{r['never']:,}", f"{r['repeated']:,}"]
+             for n, r in zip(chart.steps, reach.to_dict("records"))]
     return (_kv_table(rows)
             + "<p class='how'>Steps in the order of the file, with the log activities each "
-              "one claims (matched ignoring case).</p>"
-            + html_table(["step", "wait target", "log activities"], steps, numeric=(1,),
+              "one claims (matched ignoring case), the cases that reached each step at least "
+              "once, those that never did (another branch, a skip, or an end before it) and "
+              "those that did it more than once.</p>"
+            + html_table(["step", "wait target", "log activities", "cases", "share",
+                          "never reached", "more than once"], steps, numeric=(1, 3, 4, 5, 6),
                          wide=False))
 
 

@@ -18,7 +18,8 @@ def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render_comparison_markdown(result, *, limit: int = 20) -> str:
-    """A Markdown report of a comparison: headline, deviations, accepted deviations."""
+    """A Markdown report of a comparison: headline, deviations, where to act first,
+    bottlenecks, steps reached, accepted deviations, notes."""
     lines = [f"# Comparison with flowchart *{_cell(result.flowchart.name)}*", ""]
     lines += md_table(["", ""], [[f"**{k}**", v] for k, v in headline(result)])
     lines += ["", f"## Deviations ({len(result.deviations)})", ""]
@@ -44,6 +45,11 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
                             format_duration(b["median_wait_s"]), format_duration(b["target_s"]),
                             format_total(b["excess_wait_s"])]
                            for b in result.bottleneck_table[:limit]])
+    reach = result.step_reach()
+    lines += ["", "## Steps reached", ""]
+    lines += md_table(["step", "cases", "share", "never reached", "more than once"],
+                      [[r["step"], f"{r['cases']:,}", f"{r['case_share']:.1%}", f"{r['never']:,}",
+                        f"{r['repeated']:,}"] for r in reach.to_dict("records")])
     if len(result.accepted_deviations):
         lines += ["", f"## Accepted deviations ({len(result.accepted_deviations)})", ""]
         lines += md_table(["kind", "where", "cases", "share", "time cost"],
