@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._codes import _Grouped, _Instances, _Segments, _utc
-from ._waits import _Activities
+from ._waits import _Activities, _self_loop_caveat
 from .calendar import Calendar
 from .flowchart.model import Flowchart
 
@@ -31,12 +31,14 @@ def _paused_time(inst: _Instances, acts: _Activities, start_w: np.ndarray | None
     return paused, paused_s, paused_w, paused & ~same_next
 
 
-def _target_caveats(breaches: pd.DataFrame, flowchart: Flowchart | None) -> list[str]:
+def _target_caveats(breaches: pd.DataFrame, flowchart: Flowchart | None, service: dict,
+                    acts: _Activities) -> list[str]:
     if flowchart is None:
         return []
     never = breaches[(breaches["kind"] == "step") & (breaches["cases"] == 0)]["step"]
-    out = [f"wait target of {step!r} cannot be checked: no case has an event before it"
-           for step in pd.unique(never)]
+    out = [f"wait target of {step!r} cannot be checked: no case has an event of another step "
+           "before it" for step in pd.unique(never)]
+    out += _self_loop_caveat(service, acts)
     if all(n.wait_target_s is None for n in flowchart.steps) and flowchart.case_target_s is None:
         out.append("the flowchart sets no time targets")
     return out

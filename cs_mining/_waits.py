@@ -99,9 +99,36 @@ def _waits(inst: _Instances, acts: _Activities, seg: _Segments, calendar: Calend
                          start_w, end_w)
     service["clock"] = "working_wait_s" if targets_in == "working" else "wait_s"
     w = service["w"] = service[service["clock"]]
-    service["target_s"] = acts.target_s[service["tgt_act"]]
+    service["target_s"], service["self_loop"] = _wait_targets(acts, service["src_act"],
+                                                              service["tgt_act"])
     service["breach"] = w > service["target_s"]
     return observed, service, start_w
+
+
+def _wait_targets(acts: _Activities, src_act: np.ndarray, tgt_act: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The target of each wait, and which waits lost theirs for being a self-loop.
+
+    A target says how soon a step should start after the previous one; the
+    time between two records of the same activity, or of two activities of
+    the same step, is time in that step, not a wait for it.
+    """
+    src, tgt = acts.step[src_act], acts.step[tgt_act]
+    loop = (src_act == tgt_act) | ((tgt >= 0) & (src == tgt))
+    target = acts.target_s[tgt_act]
+    return np.where(loop, np.nan, target), loop & ~np.isnan(target)
+
+
+def _self_loop_caveat(service: dict, acts: _Activities) -> list[str]:
+    """How many waits a self-loop kept from a wait target, naming the most frequent one."""
+    loops = service["tgt_act"][service["self_loop"]]
+    if not len(loops):
+        return []
+    name = acts.names[np.bincount(acts.name[loops], minlength=len(acts.names)).argmax()]
+    waits = "1 wait" if len(loops) == 1 else f"{len(loops):,} waits"
+    verb = "is" if len(loops) == 1 else "are"
+    return [f"{waits} between repeated records of the same step (such as {name} -> {name}) "
+            f"{verb} not judged against wait targets"]
 
 
 def _reference(service: dict, charted: bool, quantile: float) -> float | None:

@@ -403,7 +403,7 @@ def bottlenecks(log, flowchart: Flowchart | None = None, *, by: str | None = Non
     throughput = _throughput(cases, case_keys, tab, segments, case_target)
     breaches = _breaches(service, cases, case_keys, acts, flowchart, segments, case_target,
                          inst.case_ids)
-    caveats += _target_caveats(breaches, flowchart)
+    caveats += _target_caveats(breaches, flowchart, service, acts)
     clock_table = _clock_table(inst, acts, seg, ends_case, paused, paused_s, paused_w,
                                float(cases["throughput_s"].sum()))
 

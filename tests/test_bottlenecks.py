@@ -433,3 +433,74 @@ def test_rare_breaches_of_a_target_still_count_as_excess():
     row = bottlenecks(log_from_text("\n".join(lines)), chart).ranking.iloc[0]
     assert (row.source, row.target, row.breach_cases) == ("A", "B", 1)
     assert row.excess_wait_s == 3600.0
+
+
+def test_self_loop_is_not_judged_against_the_steps_wait_target(chart):
+    # Triage's target is 30 min.  T1 records Triage twice, 70 min apart (as two
+    # activities of the same step): time in Triage, not a wait for it.  The real
+    # waits into Triage (20 and 10 min) are within target.  open -> Opened is a
+    # self-loop of a step without a target.
+    log = log_from_text("""
+        T1: open 09:00, Triage 09:20, triage 10:30, Resolve 10:50
+        T2: open 09:00, Opened 09:05, Triage 09:15, Resolve 09:45
+    """)
+    result = bottlenecks(log, chart, min_cases=1)
+    b = result.breaches.set_index("step")
+    assert (b.loc["Triage", "cases"], b.loc["Triage", "events"]) == (2, 2)
+    assert (b.loc["Triage", "breach_events"], b.loc["Triage", "breach_cases"]) == (0, 0)
+    assert b.loc["Triage", "total_excess_s"] == 0 and b.loc["Triage", "worst_cases"] == []
+    assert b.loc["Triage", "breach_share"] == 0 and b.loc["Triage", "target_s"] == 1800
+    real = row(result.ranking, "Open", "Triage")
+    assert (real["events"], real["target_s"], real["breach_cases"]) == (2, 1800, 0)
+    assert real["excess_wait_s"] == 0 and real["median_wait_s"] == 900
+    # The self-loop keeps its wait and ranks like a transition without a target:
+    # above the normal wait, the median of the designed waits 1200, 1200, 600, 1800.
+    assert result.reference_s == 1200
+    loop = row(result.ranking, "Triage", "Triage")
+    assert (loop["events"], loop["median_wait_s"]) == (1, 4200)
+    assert pd.isna(loop["target_s"]) and pd.isna(loop["breach_cases"])
+    assert loop["excess_wait_s"] == 4200 - 1200
+    assert row(result.transitions, "Triage", "Triage")["total_wait_s"] == 4200
+    entry = [e for e in result.to_dict()["bottlenecks"]
+             if (e["source"], e["target"]) == ("Triage", "Triage")]
+    assert entry[0]["target_s"] is None and entry[0]["breach_cases"] is None
+    assert ("1 wait between repeated records of the same step (such as Triage -> Triage) is "
+            "not judged against wait targets") in result.caveats
+    assert not any("Open -> Open" in c for c in result.caveats)
+    assert not any("repeated records" in c for c in bottlenecks(log, min_cases=1).caveats)
+
+
+def test_self_loops_and_real_waits_both_breaching_are_counted_apart(chart):
+    # Waits into Triage (target 30 min): T1 60 min, T2 10 min, T3 45 min; the
+    # repeats Triage -> Triage (60, 40 and 50 min) breach too but do not count.
+    log = log_from_text("""
+        T1: open 09:00, Triage 10:00, Triage 11:00, Resolve 11:10
+        T2: open 09:00, Triage 09:10, Triage 09:50, Triage 10:40, Resolve 10:50
+        T3: open 09:00, Triage 09:45, Resolve 10:00
+    """)
+    result = bottlenecks(log, chart, min_cases=1)
+    t = result.breaches.set_index("step").loc["Triage"]
+    assert (t["cases"], t["events"], t["breach_events"], t["breach_cases"]) == (3, 3, 2, 2)
+    assert t["breach_share"] == pytest.approx(2 / 3)
+    assert t["total_excess_s"] == 30 * 60 + 15 * 60
+    assert t["worst_cases"] == ["T1", "T3"]
+    real = row(result.ranking, "Open", "Triage")
+    # cap: max(lower p90 of 600, 2700, 3600 = 2700, twice the target) = 3600
+    assert (real["breach_cases"], real["excess_wait_s"]) == (2, (3600 - 1800) + (2700 - 1800))
+    loop = row(result.ranking, "Triage", "Triage")
+    assert (loop["events"], loop["cases"], loop["median_wait_s"]) == (3, 2, 3000)
+    assert pd.isna(loop["breach_cases"])
+    resolve = result.breaches.set_index("step").loc["Resolve"]
+    assert (resolve["events"], resolve["breach_cases"]) == (3, 0)
+    assert ("3 waits between repeated records of the same step (such as Triage -> Triage) are "
+            "not judged against wait targets") in result.caveats
+
+
+def test_target_on_a_step_reached_only_from_itself_cannot_be_checked():
+    chart = (FlowchartBuilder("T").start("s").step("a", "A", wait_target="1h").step("b", "B")
+             .end("e").chain("s", "a", "b", "e").build())
+    result = bottlenecks(log_from_text("T1: A 09:00, A 12:00, B 12:10"), chart, min_cases=1)
+    a = result.breaches.set_index("step").loc["A"]
+    assert (a["cases"], a["events"], a["breach_cases"]) == (0, 0, 0)
+    assert "wait target of 'A' cannot be checked: no case has an event of another step " \
+           "before it" in result.caveats
