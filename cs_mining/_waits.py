@@ -162,7 +162,7 @@ def _stats_of(pairs: dict, column: str) -> dict[str, np.ndarray]:
 
 
 def _ranking(service: dict, reference: float | None, min_cases: int, segments: list[str],
-             charted: bool) -> tuple[pd.DataFrame, int]:
+             charted: bool, case_ids: pd.Series) -> tuple[pd.DataFrame, int]:
     """Ranked transitions and how many fell below ``min_cases``."""
     g, w, target = service["groups"], service["w"], service["target_s"]
     st = _stats_of(service, service["clock"])
@@ -184,11 +184,13 @@ def _ranking(service: dict, reference: float | None, min_cases: int, segments: l
     grand = float(np.nansum(w))
     out["wait_share"] = out["total_wait_s"] / grand if grand > 0 else 0.0
     out["designed"] = service["designed"][g.first] if charted else None
+    out["worst_cases"] = g.worst(np.nan_to_num(w, nan=-np.inf), ~np.isnan(w), case_ids)
     below = int((out["cases"] < min_cases).sum())
     out = out[out["cases"] >= min_cases].sort_values(
         ["excess_wait_s", "total_wait_s", "source", "target"],
         ascending=[False, False, True, True], kind="stable")
-    return out[segments + RANKING_COLUMNS + ["designed"]].reset_index(drop=True), below
+    return out[segments + RANKING_COLUMNS + ["designed", "worst_cases"]] \
+        .reset_index(drop=True), below
 
 
 def _transitions(observed: dict, acts: _Activities, segments: list[str], charted: bool,

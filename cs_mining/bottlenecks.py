@@ -92,7 +92,8 @@ class Bottlenecks:
     ranking : pandas.DataFrame
         Transitions taken by at least ``min_cases`` cases, worst first (by
         ``excess_wait_s``): the segment columns, then :data:`RANKING_COLUMNS`,
-        then ``designed``.  Waits are on the targets' clock, paused statuses
+        then ``designed`` and ``worst_cases`` (up to five case ids, the longest
+        wait first).  Waits are on the targets' clock, paused statuses
         skipped.
     transitions : pandas.DataFrame
         Every observed transition (paused statuses included, elapsed time):
@@ -386,7 +387,8 @@ def bottlenecks(log, flowchart: Flowchart | None = None, *, by: str | None = Non
     segments = seg.names
     observed, service, start_w = _waits(inst, acts, seg, calendar, targets_in)
     reference = _reference(service, flowchart is not None, reference_quantile)
-    ranking, below = _ranking(service, reference, min_cases, segments, flowchart is not None)
+    ranking, below = _ranking(service, reference, min_cases, segments, flowchart is not None,
+                              inst.case_ids)
     if below:
         caveats.append(f"{below} transitions taken by fewer than {min_cases} cases are left "
                        "out of the ranking (see .transitions)")

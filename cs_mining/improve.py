@@ -11,6 +11,17 @@ departments, hand-offs, waits against targets).  The ranking key,
 * a deviation: the extra median throughput time of the affected cases over
   conforming ones, times the cases (deviations that make cases faster are
   listed too, with impact 0, because they may still break a rule).
+
+Every area names up to five ``example_cases`` (case ids, as strings), so
+that an analyst can open the cases behind the number:
+
+* a deviation: the deviation's own ``example_cases`` (its first affected
+  cases in log order, see :attr:`Comparison.deviations`);
+* a bottleneck: the cases that waited longest on that transition, the
+  longest wait first, each case once, as the bottleneck ranking measures
+  waits (its ``worst_cases``: on the targets' clock, paused statuses
+  skipped).  Where a step has a wait target these are also the cases that
+  breached it worst.
 """
 
 from __future__ import annotations
@@ -23,7 +34,8 @@ from .report.text import where
 __all__ = ["improvement_areas"]
 
 AREA_COLUMNS = ["rank", "area", "kind", "where", "cases", "case_share", "impact_s", "evidence",
-                "question"]
+                "question", "example_cases"]
+EXAMPLES = 5
 
 _QUESTIONS = {
     "unknown_activity": "Cases pass through '{activity}', which the flowchart does not know: "
@@ -61,17 +73,26 @@ def _deviation_areas(comparison) -> list[dict]:
             "case_share": row["case_share"], "impact_s": impact, "evidence": evidence,
             "question": _QUESTIONS[row["kind"]].format(
                 activity=row["activity"], source=row["source"], target=row["target"]),
-            "example_cases": row["example_cases"],
+            "example_cases": [str(c) for c in row["example_cases"]][:EXAMPLES],
         })
     return areas
 
 
+def _longest_waits(comparison) -> dict[tuple[str, str], list[str]]:
+    """Up to EXAMPLES case ids per ranked ``(source, target)``: the ranking's own worst cases."""
+    ranking = getattr(comparison.bottleneck_result, "ranking", None)
+    if ranking is None or "worst_cases" not in ranking.columns:
+        return {}
+    return {(s, t): [str(c) for c in w][:EXAMPLES]
+            for s, t, w in zip(ranking["source"], ranking["target"], ranking["worst_cases"])}
+
+
 def _bottleneck_areas(comparison, cases_total: int) -> list[dict]:
     areas = []
-    for b in comparison.bottleneck_table:
-        excess = b.get("excess_wait_s") or 0.0
-        if excess <= 0:
-            continue
+    ranked = [b for b in comparison.bottleneck_table if (b.get("excess_wait_s") or 0.0) > 0]
+    examples = _longest_waits(comparison)
+    for b in ranked:
+        excess = b["excess_wait_s"]
         target = b.get("target_s")
         target_text = f", {b['breach_cases']:,} of them beyond the {format_duration(target)} " \
                       "target" if target is not None and b.get("breach_cases") else ""
@@ -87,7 +108,7 @@ def _bottleneck_areas(comparison, cases_total: int) -> list[dict]:
             "impact_s": float(excess), "evidence": evidence,
             "question": _QUESTIONS["bottleneck"].format(source=b["source"], target=b["target"],
                                                         target_text=target_text),
-            "example_cases": [],
+            "example_cases": examples.get((b["source"], b["target"]), []),
         })
     return areas
 
@@ -107,8 +128,9 @@ def improvement_areas(comparison, *, top: int | None = 10) -> pd.DataFrame:
     pandas.DataFrame
         One row per area, most impact first: ``rank``, ``area`` (``deviation``
         or ``bottleneck``), ``kind``, ``where``, ``cases``, ``case_share``,
-        ``impact_s``, ``evidence`` and ``question`` (what to find out), plus
-        ``example_cases``.
+        ``impact_s``, ``evidence``, ``question`` (what to find out) and
+        ``example_cases`` (up to five case ids to open first; see the module
+        docstring for how they are chosen).
 
     Examples
     --------
@@ -126,10 +148,12 @@ def improvement_areas(comparison, *, top: int | None = 10) -> pd.DataFrame:
     >>> areas[["rank", "area", "where", "cases", "impact_s"]].iloc[:1]
        rank       area                    where  cases  impact_s
     0     1  deviation  Solve again (after Solve)      1    6600.0
+    >>> areas["example_cases"].iloc[0]
+    ['T3']
     """
     cases_total = comparison.conformance["cases"]
     areas = _deviation_areas(comparison) + _bottleneck_areas(comparison, cases_total)
-    frame = pd.DataFrame(areas, columns=AREA_COLUMNS[1:] + ["example_cases"])
+    frame = pd.DataFrame(areas, columns=AREA_COLUMNS[1:])
     frame = frame.sort_values(["impact_s", "cases"], ascending=False, kind="stable")
     frame.insert(0, "rank", range(1, len(frame) + 1))
     frame = frame.reset_index(drop=True)

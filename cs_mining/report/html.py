@@ -296,7 +296,9 @@ def _act(result) -> str:
     if not len(areas):
         return ""
     rows = [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}", format_total(a["impact_s"]),
-             _Raw(f"{escape(a['question'])}<div class='ev'>{escape(a['evidence'])}</div>")]
+             _Raw(f"{escape(a['question'])}<div class='ev'>{escape(a['evidence'])}"
+                  + (f"; for example {escape(', '.join(a['example_cases']))}"
+                     if a["example_cases"] else "") + "</div>")]
             for a in areas.to_dict("records")]
     return html_table(["#", "where", "kind", "cases", "time at stake", "what to find out"],
                       rows, numeric=(0, 3, 4), kinds=(2,))

@@ -34,9 +34,11 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
     areas = improvement_areas(result, top=10)
     if len(areas):
         lines += ["", "## Where to act first", ""]
-        lines += md_table(["#", "where", "kind", "cases", "time at stake", "question"],
+        lines += md_table(["#", "where", "kind", "cases", "time at stake", "question",
+                           "for example"],
                           [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}",
-                            format_total(a["impact_s"]), a["question"]]
+                            format_total(a["impact_s"]), a["question"],
+                            ", ".join(a["example_cases"])]
                            for a in areas.to_dict("records")])
     if result.bottleneck_table:
         lines += ["", "## Bottlenecks", ""]
