@@ -358,7 +358,7 @@ def _conformance(replayed, weights: np.ndarray, fits: np.ndarray, case_conformin
         "conforming_case_share": float(case_conforming.sum() / n_cases) if n_cases else 0.0,
         "conforming_cases": int(case_conforming.sum()),
         "cases": int(n_cases),
-        "method": "token-based replay (pm4py), one replay per variant",
+        "method": "token-based replay (pm4py), one replay per distinct trace",
         "alignment_fitness": None,
     }
     done = sorted(i for i in aligned if i in wanted)

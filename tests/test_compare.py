@@ -386,4 +386,8 @@ def test_step_reach_counts_cases_per_step_by_hand():
     assert reach.loc["Record", "repeated"] == 1 and reach["repeated"].sum() == 1
     assert reach.loc["Close", "case_share"] == pytest.approx(0.8)
     assert "| Record | 4 | 80.0% | 1 | 1 |" in result.to_markdown().splitlines()
+    document = json.loads(result.to_json())
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    assert document["steps_reached"][1] == {"step": "Record", "cases": 4, "case_share": 0.8,
+                                            "never": 1, "repeated": 1}
     assert "<td>Record</td>" in result.to_html() and ">Advise</td>" in result.to_html()

@@ -129,6 +129,8 @@ def comparison_to_dict(result) -> dict:
         },
         "flow": flow_to_dict(result.flow),
         "conformance": result.conformance,
+        "steps_reached": _records(result.step_reach(),
+                                  ["step", "cases", "case_share", "never", "repeated"]),
         "deviations": _records(result.deviations, columns),
         "accepted_deviations": _records(result.accepted_deviations, columns),
         "bottlenecks": [] if bottlenecks is None else bottlenecks,
