@@ -193,6 +193,13 @@ def test_compare_helpdesk_notebook(tmp_path):
     assert int(count.replace(",", "")) == len(
         _cases_with_pair(log, "Case ID", "Activity", source, target))
     assert "rework" in output_of(notebook, 'all_areas["area"] == "deviation"')
+    # Steps reached: tickets with at least one event of the step, and the rest (steps are
+    # named by their activity in this log).
+    reach = output_of(notebook, "reach = result.step_reach()")
+    tickets = log["Case ID"].nunique()
+    for step in ("Insert ticket", "Assign seriousness", "Closed"):
+        n = log.loc[log["Activity"] == step, "Case ID"].nunique()
+        assert re.search(rf"{step}\s+{n}\s+[\d.]+\s+{tickets - n}\s", reach), step
     # Duplicated rows among the tickets behind the top deviation.
     dupes = set(log.loc[log.drop(columns="_row").duplicated(keep=False), "Case ID"])
     behind = _cases_with_pair(known, "Case ID", "Activity", "Wait", "Wait")
