@@ -44,6 +44,7 @@ def _replay(traces: list[tuple[str, ...]], petri) -> Callable[[], list[dict]]:
     """
     import multiprocessing
     import os
+    import sys
 
     labels = {t.label for t in petri.net.transitions if t.label is not None}
     distinct: dict[tuple[str, ...], int] = {}
@@ -56,9 +57,11 @@ def _replay(traces: list[tuple[str, ...]], petri) -> Callable[[], list[dict]]:
         net = replay_copy(*net)
     job = next(_job_numbers)
     _JOBS[job] = (list(distinct), *net)
-    workers = min(os.cpu_count() or 1, 4)
-    if len(distinct) < _PARALLEL_FROM or workers < 2 or \
-            "fork" not in multiprocessing.get_all_start_methods():
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, 4)
+    # fork only where it is safe with the libraries already loaded (macOS
+    # system frameworks are not); elsewhere the replay stays in this process
+    if len(distinct) < _PARALLEL_FROM or workers < 2 or not sys.platform.startswith("linux"):
         def in_process() -> list[dict]:
             try:
                 done = _replay_slice(job, 0, len(distinct))
