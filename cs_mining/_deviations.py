@@ -78,6 +78,27 @@ def _skips_from_alignment(alignment: dict, label_to_step: dict, chart: Flowchart
     return found
 
 
+def _more_skips(pairwise: list[tuple], aligned: list[tuple]) -> list[tuple]:
+    """The alignment's skips between two steps of the case that the pairwise rule missed.
+
+    Skips before the first or after the last step are left to wrong start and
+    wrong end, which already report them.
+    """
+    from collections import Counter
+
+    known = Counter(act for kind, _, _, act in pairwise if kind == "skipped_step")
+    more = []
+    for skip in aligned:
+        _, source, target, act = skip
+        if source is None or target is None:
+            continue
+        if known[act]:
+            known[act] -= 1
+        else:
+            more.append(skip)
+    return more
+
+
 def _matches_accepted(row: dict, chart: Flowchart) -> bool:
     """True when an accepted-deviation rule of the chart covers this deviation row.
 
@@ -118,16 +139,24 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
     Variants that break no pairwise rule yet do not replay have a branch of a
     parallel block left out, or meet token replay's silent-transition
     heuristics failing (pm4py-core #148, #311): an optimal alignment settles both.
+    A pairwise skip into a parallel or inclusive block names one step of the
+    shortest way through it; the alignment names the other branches left out.
     """
     import sys
 
     from tqdm import tqdm
 
+    from .flowchart.graph import relations
+
     unexplained = {i for i, (j, r) in enumerate(zip(judgements, replayed))
                    if not r["trace_is_fit"]
                    and not any(k != "unknown_activity" for k, *_ in j.deviations)}
+    in_block = {a for a, _ in relations(flowchart).concurrent}
+    block_skips = {i for i, j in enumerate(judgements)
+                   if any(k == "skipped_step" and act in in_block
+                          for k, _, _, act in j.deviations)}
     wanted = set(range(min(max_variants, len(judgements)))) if alignments else set()
-    wanted |= unexplained
+    wanted |= unexplained | block_skips
     label_to_step = {s.label: s.id for s in flowchart.steps}
     show = sys.stderr.isatty() if progress is None else progress
     aligned: dict[int, dict] = {}
@@ -137,6 +166,10 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
         if i in unexplained:
             judgements[i].deviations.extend(
                 _skips_from_alignment(aligned[i], label_to_step, flowchart))
+        elif i in block_skips:
+            judgements[i].deviations.extend(_more_skips(
+                judgements[i].deviations,
+                _skips_from_alignment(aligned[i], label_to_step, flowchart)))
     return unexplained, aligned, wanted
 
 
@@ -186,15 +219,25 @@ def _deviation_table(case_dev: pd.DataFrame, n_cases: int, baseline) -> pd.DataF
 
 
 def _unused_paths(judgements, flowchart: Flowchart) -> pd.DataFrame:
-    """Designed arrows between steps, and first and last steps, that no case takes."""
+    """Arrows as drawn between steps (through decisions and gateways), and arrows out of a
+    start or into an end, that no case takes.
+
+    A case takes the arrow A -> B when B comes after A with only steps running in
+    parallel with A or B in between, so an interleaving of parallel branches still
+    takes the arrows into and out of each branch.
+    """
+    from .flowchart.graph import arrow_pairs, relations
+
     label = flowchart.label_of
-    used_pairs = {(a, b) for j in judgements for a, b in zip(j.steps, j.steps[1:])}
-    used_first = {j.steps[0] for j in judgements if j.steps}
-    used_last = {j.steps[-1] for j in judgements if j.steps}
-    unused = [(label(a), label(b)) for a, b in sorted(flowchart.allowed_transitions())
-              if (a, b) not in used_pairs]
-    unused += [(None, label(s)) for s in sorted(flowchart.first_steps() - used_first)]
-    unused += [(label(s), None) for s in sorted(flowchart.last_steps() - used_last)]
+    sequences = {tuple(j.steps) for j in judgements if j.steps}
+    taken = {(a, b) for seq in sequences for a, b in zip(seq, seq[1:])}
+    taken |= {(None, seq[0]) for seq in sequences} | {(seq[-1], None) for seq in sequences}
+    concurrent = relations(flowchart).concurrent
+    for a, b in sorted(arrow_pairs(flowchart) - taken, key=str):
+        if any(_takes(seq, a, b, concurrent) for seq in sequences):
+            taken.add((a, b))
+    unused = [(None if a is None else label(a), None if b is None else label(b))
+              for a, b in sorted(arrow_pairs(flowchart) - taken, key=str)]
     extra = pd.DataFrame({"kind": "unused_path", "source": [u[0] for u in unused],
                           "target": [u[1] for u in unused], "activity": None,
                           "cases": 0, "events": 0, "example_cases": [[] for _ in unused],
@@ -202,6 +245,26 @@ def _unused_paths(judgements, flowchart: Flowchart) -> pd.DataFrame:
     extra["accepted"] = [_matches_accepted(r, flowchart) for r in
                          extra[["kind", "source", "target", "activity"]].to_dict("records")]
     return extra
+
+
+def _takes(seq: tuple, a: str | None, b: str | None, concurrent: set) -> bool:
+    """True when ``seq`` has ``b`` after ``a`` with only steps parallel to either between.
+
+    ``a`` None means the start of the case, ``b`` None its end.
+    """
+    def parallel(step):
+        return (a, step) in concurrent or (b, step) in concurrent
+
+    for i in [-1] if a is None else [i for i, s in enumerate(seq) if s == a]:
+        for step in seq[i + 1:]:
+            if step == b:
+                return True
+            if not parallel(step):
+                break
+        else:
+            if b is None:
+                return True
+    return False
 
 
 def _rank(table: pd.DataFrame) -> pd.DataFrame:

@@ -208,6 +208,54 @@ def test_skip_inside_parallel_block_is_found_by_alignment():
     assert result.cases(kind="skipped_step") == ["P3"]
 
 
+def test_case_leaving_out_both_parallel_branches_skips_both():
+    log = log_from_text("""
+        P1: Open, Check stock, Check credit, Confirm
+        P2: Open, Check credit, Check stock, Confirm
+        B1: Open, Confirm
+        B2: Open, Hold, Confirm
+    """)
+    result = compare(log, parallel_chart())
+    assert found(result) == {("skipped_step", "Open", "Confirm", "Check stock"): 2,
+                             ("skipped_step", "Open", "Confirm", "Check credit"): 2,
+                             ("unknown_activity", None, None, "Hold"): 1}
+    assert result.cases(kind="skipped_step", activity="Check credit") == ["B1", "B2"]
+    reach = result.step_reach().set_index("step")
+    assert reach.loc["Check credit", "never"] == 2
+
+
+def test_parallel_branches_taken_in_one_order_use_every_arrow():
+    # Only one interleaving occurs: every drawn arrow is still taken, and the
+    # interleavings that do not occur (Open -> Check credit) are no arrows.
+    log = log_from_text("P1: Open, Check stock, Check credit, Confirm")
+    assert found(compare(log, parallel_chart())) == {}
+
+
+def test_unused_branch_of_parallel_block_names_its_drawn_arrows():
+    chart = (FlowchartBuilder("Order").start("s").step("open", "Open")
+             .parallel("split").step("stock", "Check stock").step("credit", "Check credit")
+             .decision("ok", "Credit ok?").step("refer", "Refer").decision("merge")
+             .parallel("join").step("confirm", "Confirm").end("e")
+             .chain("s", "open", "split").arrow("split", "stock").arrow("split", "credit")
+             .arrow("credit", "ok").arrow("ok", "merge").arrow("ok", "refer")
+             .arrow("refer", "merge").arrow("merge", "join").arrow("stock", "join").chain("join", "confirm", "e").build())
+    log = log_from_text("""
+        P1: Open, Check credit, Check stock, Confirm
+        P2: Open, Check stock, Check credit, Confirm
+    """)
+    assert found(compare(log, chart)) == {("unused_path", "Check credit", "Refer", None): 0,
+                                          ("unused_path", "Refer", "Confirm", None): 0}
+
+
+def test_parallel_block_at_the_start_takes_the_arrow_from_start_to_each_branch():
+    chart = (FlowchartBuilder("Start in parallel").start("s").parallel("split")
+             .step("a", "Log call").step("b", "Look up customer").parallel("join")
+             .step("c", "Answer").end("e")
+             .chain("s", "split", "a", "join", "c", "e").chain("split", "b", "join").build())
+    log = log_from_text("P1: Log call, Look up customer, Answer")
+    assert found(compare(log, chart)) == {}
+
+
 def test_fitness_equals_pm4py_on_the_same_log_and_net():
     log = log_from_text(CONFORMING + """
         S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00

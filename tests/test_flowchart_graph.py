@@ -83,6 +83,29 @@ def test_can_reach_needs_one_run_with_both_steps():
     assert not chart.can_reach("A", "B") and not chart.can_reach("B", "A")
 
 
+def test_concurrent_steps_are_parallel_and_inclusive_branches_only(chart):
+    from cs_mining.flowchart.graph import relations
+
+    assert relations(chart).concurrent == set()  # a decision and a loop: nothing concurrent
+    for gateway in ("parallel", "inclusive"):
+        b = FlowchartBuilder("x").start("s").step("A")
+        getattr(b, gateway)("fork").step("B").step("C").decision("d").step("D").step("E")
+        block = (getattr(b.decision("m"), gateway)("join").step("F").end("e")
+                 .chain("s", "A", "fork", "B", "join", "F", "e")
+                 .chain("fork", "C", "d", "D", "m", "join").chain("d", "E", "m").build())
+        # B runs beside C, D and E; D and E exclude each other; A and F frame the block.
+        assert relations(block).concurrent == {
+            ("B", "C"), ("C", "B"), ("B", "D"), ("D", "B"), ("B", "E"), ("E", "B")}, gateway
+
+
+def test_arrow_pairs_follow_drawn_arrows_through_decisions(chart):
+    from cs_mining.flowchart.graph import arrow_pairs
+
+    assert arrow_pairs(chart) == {(None, "answer"), ("answer", "record"), ("record", "advise"),
+                                  ("record", "waitlist"), ("waitlist", "record"),
+                                  ("advise", "close"), ("close", None)}
+
+
 def test_shortest_path(chart):
     assert chart.shortest_path("answer", "close") == ["answer", "record", "advise", "close"]
     assert chart.shortest_path("waitlist", "close") == ["waitlist", "record", "advise", "close"]

@@ -30,7 +30,7 @@ import networkx as nx
 from ..errors import ConfigError
 from .petri import coreachable, explore
 
-__all__ = ["to_networkx", "relations", "step_graph", "runs", "StepRelations"]
+__all__ = ["to_networkx", "relations", "step_graph", "runs", "arrow_pairs", "StepRelations"]
 
 
 def to_networkx(chart) -> nx.DiGraph:
@@ -45,7 +45,12 @@ def to_networkx(chart) -> nx.DiGraph:
 
 
 class StepRelations:
-    """The step-level facts of one chart, computed once from its reachability graph."""
+    """The step-level facts of one chart, computed once from its reachability graph.
+
+    ``concurrent`` holds the pairs of steps that can both be enabled at once
+    and stay so whichever happens first: the branches of a parallel block, or
+    of an inclusive one.  Either/or branches and loops are not concurrent.
+    """
 
     def __init__(self, chart):
         self.chart = chart
@@ -72,6 +77,13 @@ class StepRelations:
                 if j not in later_of:
                     later_of[j] = self._later_steps(j)
                 self.reach.update((step, b) for b in later_of[j])
+        self.concurrent = set()
+        for k in alive:
+            moves = [(step, j) for s in closure[k] for step, j in rg.edges[s]
+                     if step is not None and j in alive]
+            for x, jx in moves:
+                self.concurrent.update((x, y) for y, jy in moves if y != x
+                                       and y in next_steps[jx] and x in next_steps[jy])
 
     def _silent_closure(self, k):
         seen, queue = {k}, deque([k])
@@ -166,3 +178,40 @@ def runs(chart, max_runs=1000, max_repeats=1) -> list:
 
     walk(0)
     return sorted(found, key=lambda run: (len(run), run))
+
+
+def arrow_pairs(chart) -> set:
+    """Pairs of steps joined by an arrow as drawn, through decisions and gateways.
+
+    ``(None, B)`` marks a step an arrow from a start oval leads to, ``(A, None)``
+    one that leads to an end oval.  Unlike the allowed relation, interleavings
+    of parallel branches are not pairs here: nobody drew an arrow between them.
+
+    >>> from cs_mining.flowchart import FlowchartBuilder
+    >>> chart = (FlowchartBuilder("P").start("s").step("A").parallel("fork")
+    ...          .step("B").step("C").parallel("join").end("e")
+    ...          .chain("s", "A", "fork", "B", "join", "e").chain("fork", "C", "join")
+    ...          .build())
+    >>> sorted(arrow_pairs(chart), key=str)
+    [('A', 'B'), ('A', 'C'), ('B', None), ('C', None), (None, 'A')]
+    """
+    if "arrow_pairs" not in chart._cache:
+        g = to_networkx(chart)
+        kind = nx.get_node_attributes(g, "kind")
+
+        def ends_of(node):
+            seen, todo, found = {node}, [node], set()
+            while todo:
+                for nxt in g.successors(todo.pop()):
+                    if kind[nxt] in ("step", "end"):
+                        found.add(nxt if kind[nxt] == "step" else None)
+                    elif nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            return found
+
+        chart._cache["arrow_pairs"] = {
+            (None if kind[n] == "start" else n, b)
+            for n in g if kind[n] in ("step", "start") for b in ends_of(n)
+            if not (kind[n] == "start" and b is None)}
+    return chart._cache["arrow_pairs"]
