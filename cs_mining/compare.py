@@ -465,9 +465,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
     if problems:
         from .errors import FlowchartError
 
-        raise FlowchartError(problems[0] + (f" (and {len(problems) - 1} more problems)"
-                                            if len(problems) > 1 else ""),
-                             problems=problems)
+        raise FlowchartError.from_problems(problems)
     events = as_events(log)
     tab = build_tables(events)
     names = list(pd.unique(events["concept:name"]))

@@ -71,6 +71,24 @@ class FlowchartError(CsMiningError, ValueError):
         super().__init__(message, path=path, row=row)
         self.problems = list(problems) if problems else [str(self)]
 
+    @classmethod
+    def from_problems(cls, problems: list[str], **where) -> FlowchartError:
+        """The first problem as the message, with a count of the rest.
+
+        >>> str(FlowchartError.from_problems(["line 3: no end", "line 5: no start"]))
+        'line 3: no end (and 1 more problem)'
+        """
+        return cls(problems[0] + and_more(len(problems) - 1), problems=problems, **where)
+
+
+def and_more(n: int) -> str:
+    """`` (and N more problems)``, or nothing when ``n`` is 0.
+
+    >>> and_more(1), and_more(2), and_more(0)
+    (' (and 1 more problem)', ' (and 2 more problems)', '')
+    """
+    return f" (and {n} more problem{'s' if n != 1 else ''})" if n > 0 else ""
+
 
 class ConfigError(CsMiningError, ValueError):
     """An option, argument or batch configuration is invalid."""

@@ -468,8 +468,7 @@ def simulate(flowchart, *, cases: int = 1000, seed: int = 0, plant=None,
     chart = flowchart
     problems = chart.check()
     if problems:
-        raise FlowchartError(problems[0] + (f" (and {len(problems) - 1} more problems)"
-                                            if len(problems) > 1 else ""), problems=problems)
+        raise FlowchartError.from_problems(problems)
     if not isinstance(cases, (int, np.integer)) or isinstance(cases, bool) or cases < 1:
         raise ConfigError(f"simulate(): cases must be a positive whole number; got {cases!r}")
     if not 0 <= repeat_customer_share < 1:

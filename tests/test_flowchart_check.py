@@ -17,6 +17,11 @@ DEVIATIONS = ("'unknown_activity', 'skipped_step', 'rework', 'unexpected_transit
 CASES = {
     "unknown_arrow_target": [
         "9: arrow 'triage -> asign' points to unknown step 'asign' (did you mean 'assign'?)"],
+    # The typo comes first, though on a later line: the other two follow from it.
+    "arrow_typo_cuts_the_flow": [
+        "9: arrow 'open -> activ' points to unknown step 'activ' (did you mean 'active'?)",
+        "4: no end can be reached from step 'open'",
+        "5: step 'active' cannot be reached from the start"],
     "duplicate_id": ["5: duplicate id 'triage' (first defined on line 4)"],
     "duplicate_label": [
         "5: steps 'a' and 'b' have the same label 'Triage' (labels name steps in reports)"],
@@ -74,7 +79,8 @@ def test_fixture_reports_exactly_its_problems(name):
         read_flowchart(path)
     expected = [f"{path}:{tail}" for tail in CASES[name]]
     assert info.value.problems == expected
-    more = f" (and {len(expected) - 1} more problems)" if len(expected) > 1 else ""
+    n = len(expected) - 1
+    more = {0: "", 1: " (and 1 more problem)"}.get(n, f" (and {n} more problems)")
     assert str(info.value) == expected[0] + more
     assert info.value.path == str(path)
 

@@ -67,7 +67,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..errors import CsMiningWarning, FlowchartError
+from ..errors import CsMiningWarning, FlowchartError, and_more
 from .model import Arrow, Flowchart, Node
 
 __all__ = ["read_bpmn", "BPMN_NAMESPACE"]
@@ -393,7 +393,7 @@ class _Reader:
         problems = [(f"{self.path}:{line}: " if self.path else f"line {line}: ") + text
                     for line, text in self.problems]
         more = len(self.problems) - 1
-        message = first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+        message = first + and_more(more)
         if not self.path:
             message = f"line {first_line}: {message}"
         raise FlowchartError(message, path=self.path, row=first_line, problems=problems)

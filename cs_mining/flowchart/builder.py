@@ -140,6 +140,5 @@ class FlowchartBuilder:
                           **self._meta)
         found = self._problems + chart.check()
         if found:
-            more = f" (and {len(found) - 1} more problems)" if len(found) > 1 else ""
-            raise FlowchartError(found[0] + more, problems=found)
+            raise FlowchartError.from_problems(found)
         return chart

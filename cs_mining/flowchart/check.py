@@ -55,21 +55,39 @@ def format_problem(path, line, message) -> str:
     return f"line {line}: {message}" if line is not None else message
 
 
-def problems(chart) -> list[tuple[int | None, str]]:
-    """Return every problem of the chart as ``(line, message)``, in file order."""
-    found = []
+def problems(chart, also=()) -> list[tuple[int | None, str]]:
+    """Return every problem of the chart as ``(line, message)``.
+
+    Problems with the nodes and arrows themselves, and those in ``also`` (found
+    while reading the file), come first, in file order; then what follows from
+    them, such as a step no arrow reaches because an arrow names a step that
+    does not exist.
+    """
+    found = list(also)
+    seen = set()
     found += _node_problems(chart)
     found += _arrow_problems(chart)
-    found += _reach_problems(chart)
     found += _activity_problems(chart)
     found += _probability_problems(chart)
     found += _accepted_problems(chart)
+    found = sorted(_unique(found, seen), key=lambda p: p[0] or 0)
+    found += sorted(_unique(_reach_problems(chart), seen), key=lambda p: p[0] or 0)
     if not found:
         from .petri import inclusive_blocks, stuck_problems
         found += inclusive_blocks(chart)[1]
         if not found:
             found += stuck_problems(chart)
-    return sorted(found, key=lambda p: p[0] or 0)
+    return found
+
+
+def _unique(found, seen):
+    """``found`` without the messages in ``seen`` (which is updated) or repeated."""
+    kept = []
+    for line, message in found:
+        if message not in seen:
+            seen.add(message)
+            kept.append((line, message))
+    return kept
 
 
 def _node_problems(chart):

@@ -367,8 +367,7 @@ def require_net(chart) -> PetriNetModel:
     """Build the lean net of a chart that passes :meth:`Flowchart.check`, else raise FlowchartError."""
     problems = chart.check()
     if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise FlowchartError(problems[0] + more, problems=problems)
+        raise FlowchartError.from_problems(problems)
     return fuse_silent(build_petri_net(chart))
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 import yaml
 
 from .._yaml import _LineLoader, _Map, _Seq
-from ..errors import FlowchartError, check_choice
+from ..errors import FlowchartError, and_more, check_choice
 from .check import format_problem, problems, suggest
 from .model import AcceptedDeviation, Arrow, Flowchart, Node, parse_duration
 
@@ -196,7 +196,7 @@ def _raise_if(found, path):
     if not found:
         return
     lines = [format_problem(path, line, message) for line, message in found]
-    more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+    more = and_more(len(lines) - 1)
     line, message = found[0]
     if path is None:
         raise FlowchartError(lines[0] + more, problems=lines)
@@ -237,9 +237,7 @@ def _from_text(text, path, default_name):
                       accepted=[d for d in accepted if d], path=path)
     if "steps" not in data:
         found.append((None, "missing key 'steps' (list every node of the flowchart)"))
-    seen = {m for _, m in found}
-    found += [p for p in problems(chart) if p[1] not in seen]
-    _raise_if(sorted(found, key=lambda p: p[0] or 0), path)
+    _raise_if(problems(chart, also=found), path)
     return chart
 
 
