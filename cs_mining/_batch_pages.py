@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
+from .report.text import plural
+
 _STYLE = """<style>
 .csm {font-family: system-ui, sans-serif; font-size: 14px}
 .csm table {border-collapse: collapse; margin: 4px 0 12px}
@@ -27,7 +29,7 @@ _HEADER = ["job", "status", "events", "cases", "rejected", "fitness", "conformin
 def _deviation_text(top: dict | None) -> str | None:
     if not top:
         return None
-    return f"{top['kind']}: {top['where']} ({top['cases']:,} cases)"
+    return f"{top['kind']}: {top['where']} ({plural(top['cases'], 'case')})"
 
 
 def _count(records, status: str) -> int:

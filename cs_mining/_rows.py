@@ -109,7 +109,8 @@ def _build(raw: _Raw, *, name, shown, given, fmt, dayfirst, tz,
     dup_rows = _duplicate_rows(frame, order, same)
     duplicates = len(dup_rows)
     if duplicates:
-        notes.append(f"{duplicates:,} rows are exact duplicates of an earlier row: "
+        what = "rows are exact duplicates" if duplicates != 1 else "row is an exact duplicate"
+        notes.append(f"{duplicates:,} {what} of an earlier row: "
                      + ("dropped" if drop_duplicates else
                         "kept (--drop-duplicates, or drop_duplicates=True, sets them aside)"))
         if drop_duplicates:
@@ -164,8 +165,8 @@ def _build(raw: _Raw, *, name, shown, given, fmt, dayfirst, tz,
 
     tied = len(np.unique(codes[1:][same]))
     if tied:
-        notes.append(f"{tied:,} cases have events with equal timestamps: "
-                     "file order breaks ties")
+        notes.append(f"{tied:,} case{'s have' if tied != 1 else ' has'} events with equal "
+                     "timestamps: file order breaks ties")
     report = dict(
         source=name, format=raw.format, rows_read=rows_read, events_kept=len(events),
         rejected=rejected, duplicate_rows=duplicates, duplicates_dropped=drop_duplicates,

@@ -390,8 +390,9 @@ def bottlenecks(log, flowchart: Flowchart | None = None, *, by: str | None = Non
     ranking, below = _ranking(service, reference, min_cases, segments, flowchart is not None,
                               inst.case_ids)
     if below:
-        caveats.append(f"{below} transitions taken by fewer than {min_cases} cases are left "
-                       "out of the ranking (see .transitions)")
+        caveats.append(f"{below:,} transition{'s' * (below != 1)} taken by fewer than {min_cases} "
+                       f"cases {'are' if below != 1 else 'is'} left out of the ranking (see "
+                       ".transitions)")
     if flowchart is None:
         caveats.append("no flowchart: no time targets; excess wait is counted above the "
                        f"normal wait ({format_duration(reference)})")

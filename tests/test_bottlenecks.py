@@ -278,7 +278,7 @@ def test_one_extreme_wait_or_a_rare_transition_does_not_top_the_ranking():
     assert row(result.ranking, "a", "b")["total_wait_s"] == 19 * 600 + 1000 * 86400 + 600
     strict = bottlenecks(log, min_cases=3)
     assert ("a", "x") not in set(zip(strict.ranking["source"], strict.ranking["target"]))
-    assert "1 transitions taken by fewer than 3 cases are left out of the ranking " \
+    assert "1 transition taken by fewer than 3 cases is left out of the ranking " \
            "(see .transitions)" in strict.caveats
 
 

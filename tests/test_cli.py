@@ -203,7 +203,9 @@ def test_compare_reports_the_clock_stopped_statuses_it_used(capsys):
     document = json.loads(capsys.readouterr().out)
     assert document["options"]["clock_stopped"] == "Wait"
     assert main(["compare", HELPDESK, "--flowchart", CHART, "--clock-stopped", "Wait"]) == 0
-    assert "Clock stopped  in Wait: that time is not counted against targets" in \
+    # Ranked waits skip the paused status, so the report says how to read them.
+    assert ("Clock stopped  in Wait: that time is not counted against targets, and waits are "
+            "read with those statuses left out (A -> paused -> B is a wait of A -> B)") in \
         capsys.readouterr().out
 
 

@@ -341,6 +341,20 @@ def test_html_page_embeds_figures_and_escapes_names():
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
 
 
+def test_markdown_shows_names_with_markup_characters_as_written():
+    log = log_from_text(CONFORMING + "T1: Answer 09:00, <b>Hold</b> 09:01, Record 09:10, "
+                                     "Solve on phone 09:20, Close 09:40\n"
+                                     "T2: Answer 09:00, *VIP* | queue 09:01, Record 09:10, "
+                                     "Solve on phone 09:20, Close 09:40")
+    page = compare(log, service_chart()).to_markdown()
+    rows = [line for line in page.splitlines() if line.startswith("| unknown_activity")]
+    # time cost: 40 min against the conforming cases' median of (120 + 40) / 2 min
+    assert sorted(rows) == [
+        "| unknown_activity | \\*VIP\\* \\| queue | 1 | 25.0% | -40min |",
+        "| unknown_activity | \\<b>Hold\\</b> | 1 | 25.0% | -40min |"]
+    assert "<b>" not in page.replace("\\<b>", "")
+
+
 def test_case_table_marks_accepted_deviations():
     chart = service_chart(accept=[("skipped_step", {"activity": "record"})])
     log = log_from_text(CONFORMING + "S1: Answer 09:00, Advise 09:05, Report 09:30, Close 10:00")
@@ -434,6 +448,9 @@ def test_step_reach_counts_cases_per_step_by_hand():
     assert reach.loc["Record", "repeated"] == 1 and reach["repeated"].sum() == 1
     assert reach.loc["Close", "case_share"] == pytest.approx(0.8)
     assert "| Record | 4 | 80.0% | 1 | 1 |" in result.to_markdown().splitlines()
+    text = str(result).splitlines()
+    steps = text[text.index("Steps reached (cases):") + 2:]
+    assert steps[1].split() == ["Record", "4", "80.0%", "1", "1"]
     document = json.loads(result.to_json())
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     assert document["steps_reached"][1] == {"step": "Record", "cases": 4, "case_share": 0.8,

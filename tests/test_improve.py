@@ -87,7 +87,19 @@ def test_reports_show_the_example_cases_beside_each_area():
     assert any(line.startswith("| ") and "Open -> Solve" in line
                and line.endswith("| T3, T9, T6, T1, T4 |")
                for line in result.to_markdown().splitlines())
-    assert "for example T3, T9, T6, T1, T4</div>" in result.to_html()
+    assert "for example (longest waits) T3, T9, T6, T1, T4</div>" in result.to_html()
+    text = str(result).splitlines()
+    at = next(i for i, line in enumerate(text) if "Open -> Solve [bottleneck]" in line)
+    assert text[at + 2].strip() == "For example (longest waits): T3, T9, T6, T1, T4"
+    rework = next(i for i, line in enumerate(text) if "Solve again (after Solve) [rework]" in line)
+    assert text[rework].endswith("over 2 cases")
+    assert text[rework + 2].strip() == "For example: T7, T8"
+
+
+def test_reports_say_that_times_at_stake_do_not_add_up():
+    result = compare(log_from_text(WAITS), chart())
+    for page in (str(result), result.to_markdown(), result.to_html()):
+        assert "do not add them up" in page
 
 
 def test_deviation_area_names_the_deviation_cases():

@@ -355,7 +355,7 @@ def test_ties_keep_file_order():
     log = load("ties.csv")
     assert [r[1] for r in rows(log.events)] == ["c", "b", "a", "a", "z"]
     assert list(log.events.index) == [0, 1, 2, 3, 4]
-    assert "1 cases have events with equal timestamps: file order breaks ties" in \
+    assert "1 case has events with equal timestamps: file order breaks ties" in \
         log.report.warnings
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from ..flowchart.model import format_duration, format_total
-from .text import most_frequent, share_text, where
+from .text import AREAS_OVERLAP, bottleneck_basis, most_frequent, share_text, where
 
 __all__ = ["comparison_html", "html_table", "figure_img"]
 
@@ -94,7 +94,8 @@ body {margin: 0; background: #fff; color: #1b1f24}
 _RANKED = {
     "act": "Deviations and bottlenecks together, ranked by the customer time at stake: for a "
            "deviation its cases x time cost (0 when it makes cases faster), for a bottleneck "
-           "the waiting time above the target (or above the usual wait), summed over cases.",
+           "the waiting time above the target (or above the usual wait), summed over cases. "
+           + AREAS_OVERLAP,
     "deviations": "Ranked by cases x time cost, where the time cost is the median throughput "
                   "time of the affected cases minus that of the conforming cases; deviations "
                   "that make cases faster rank low, and share is of all cases.",
@@ -297,7 +298,8 @@ def _act(result) -> str:
         return ""
     rows = [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}", format_total(a["impact_s"]),
              _Raw(f"{escape(a['question'])}<div class='ev'>{escape(a['evidence'])}"
-                  + (f"; for example {escape(', '.join(a['example_cases']))}"
+                  + (f"; for example{' (longest waits)' if a['area'] == 'bottleneck' else ''} "
+                     f"{escape(', '.join(a['example_cases']))}"
                      if a["example_cases"] else "") + "</div>")]
             for a in areas.to_dict("records")]
     return html_table(["#", "where", "kind", "cases", "time at stake", "what to find out"],
@@ -320,15 +322,7 @@ def _bottlenecks(result, limit: int) -> tuple[str, str]:
     table = result.bottleneck_table
     if not table:
         return "", ""
-    waits = result.bottleneck_result
-    options = getattr(waits, "options", {}) or {}
-    usual = getattr(waits, "reference_s", None)
-    clock = " (in working time)" if options.get("targets_in") == "working" else ""
-    how = (f"Transitions taken by at least {options.get('min_cases', 'enough')} cases, ranked "
-           "by excess wait: the time waited above the target of the step waited for (or above "
-           f"the usual wait{f' of {format_duration(usual)}' if usual is not None else ''} "
-           "where there is none), each wait capped at its transition's 90th percentile and "
-           f"summed over cases{clock}.")
+    how = bottleneck_basis(result)
     rows = [[f"{b['source']} -> {b['target']}", f"{b['cases']:,}",
              format_duration(b["median_wait_s"]), format_duration(b["p90_wait_s"]),
              format_duration(b["target_s"]),

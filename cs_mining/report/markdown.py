@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
-from .text import deviation_rows, headline
+import re
 
-__all__ = ["render_comparison_markdown", "md_table"]
+from .text import AREAS_OVERLAP, bottleneck_basis, deviation_rows, headline
+
+__all__ = ["render_comparison_markdown", "md_table", "md_text"]
+
+# "<" would open HTML; "_" only emphasises at a word's edge (GitHub Flavored Markdown).
+_SPECIAL = re.compile(r"([\\`*\[\]<|]|(?<![^\W_])_|_(?![^\W_]))")
 
 
-def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def md_text(text) -> str:
+    """Text that Markdown shows as written: markup characters escaped, on one line.
+
+    >>> print(md_text("<b>Tier_2</b> | *urgent* -> _x_"))
+    \\<b>Tier_2\\</b> \\| \\*urgent\\* -> \\_x\\_
+    """
+    return _SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+
+
+class _Markup(str):
+    """Markdown written here, which md_table leaves as it is."""
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+    """A Markdown table; every cell is escaped with :func:`md_text`."""
+    def cell(c):
+        return c if isinstance(c, _Markup) else md_text(c)
+
+    out = ["| " + " | ".join(cell(h) for h in header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return out
 
 
 def render_comparison_markdown(result, *, limit: int = 20) -> str:
     """A Markdown report of a comparison: headline, deviations, where to act first,
     bottlenecks, steps reached, accepted deviations, notes."""
-    lines = [f"# Comparison with flowchart *{_cell(result.flowchart.name)}*", ""]
-    lines += md_table(["", ""], [[f"**{k}**", v] for k, v in headline(result)])
+    lines = [f"# Comparison with flowchart *{md_text(result.flowchart.name)}*", ""]
+    lines += md_table(["", ""], [[_Markup(f"**{md_text(k)}**"), v] for k, v in headline(result)])
     lines += ["", f"## Deviations ({len(result.deviations)})", ""]
     if len(result.deviations):
         lines += md_table(["kind", "where", "cases", "share", "time cost"],
@@ -33,7 +52,7 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
 
     areas = improvement_areas(result, top=10)
     if len(areas):
-        lines += ["", "## Where to act first", ""]
+        lines += ["", "## Where to act first", "", md_text(AREAS_OVERLAP), ""]
         lines += md_table(["#", "where", "kind", "cases", "time at stake", "question",
                            "for example"],
                           [[a["rank"], a["where"], a["kind"], f"{a['cases']:,}",
@@ -41,7 +60,7 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
                             ", ".join(a["example_cases"])]
                            for a in areas.to_dict("records")])
     if result.bottleneck_table:
-        lines += ["", "## Bottlenecks", ""]
+        lines += ["", "## Bottlenecks", "", md_text(bottleneck_basis(result)), ""]
         lines += md_table(["arrow", "cases", "median wait", "target", "excess wait"],
                           [[f"{b['source']} -> {b['target']}", f"{b['cases']:,}",
                             format_duration(b["median_wait_s"]), format_duration(b["target_s"]),
@@ -58,5 +77,5 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
                           deviation_rows(result.accepted_deviations, limit))
     notes = getattr(result, "notes", [])
     if notes:
-        lines += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in notes]
+        lines += ["", "## Notes", ""] + [f"- {md_text(n)}" for n in notes]
     return "\n".join(lines) + "\n"

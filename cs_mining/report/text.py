@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from ..flowchart.model import format_duration, format_total
 
-__all__ = ["render_comparison", "deviation_rows", "where", "headline"]
+__all__ = ["render_comparison", "deviation_rows", "where", "headline", "bottleneck_basis",
+           "AREAS_OVERLAP", "plural"]
+
+AREAS_OVERLAP = ("Times at stake overlap (one case can wait at a bottleneck and skip a step): "
+                 "compare them, do not add them up.")
 
 
 def where(row) -> str:
@@ -18,6 +22,28 @@ def where(row) -> str:
     if kind in ("unexpected_transition", "unused_path"):
         return arrow
     return str(activity)
+
+
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, with an s unless ``n`` is 1.
+
+    >>> plural(1, "case"), plural(1234, "case")
+    ('1 case', '1,234 cases')
+    """
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def bottleneck_basis(result) -> str:
+    """One sentence on what a bottleneck's excess wait counts, with the usual wait used."""
+    waits = result.bottleneck_result
+    options = getattr(waits, "options", {}) or {}
+    usual = getattr(waits, "reference_s", None)
+    clock = " (in working time)" if options.get("targets_in") == "working" else ""
+    return (f"Transitions taken by at least {options.get('min_cases', 'enough')} cases, ranked "
+            "by excess wait: the time waited above the target of the step waited for (or above "
+            f"the usual wait{f' of {format_duration(usual)}' if usual is not None else ''} "
+            "where there is none), each wait capped at its transition's 90th percentile (at "
+            f"least twice the target) and summed over cases{clock}.")
 
 
 def share_text(share: float) -> str:
@@ -36,7 +62,7 @@ def most_frequent(frame, shown: int, n: int = 3) -> str | None:
     if not hidden:
         return None
     return "Most frequent, ranked lower because they do not lengthen cases: " + "; ".join(
-        f"{r['kind']} {where(r)} ({r['cases']:,} cases, {share_text(r['case_share'])})"
+        f"{r['kind']} {where(r)} ({plural(r['cases'], 'case')}, {share_text(r['case_share'])})"
         for r in hidden)
 
 
@@ -88,11 +114,25 @@ def headline(result) -> list[tuple[str, str]]:
     if result.options.get("clock_stopped"):
         paused = result.options["clock_stopped"]
         paused = paused if isinstance(paused, str) else ", ".join(map(str, paused))
-        rows.append(("Clock stopped", f"in {paused}: that time is not counted against targets"))
+        rows.append(("Clock stopped", f"in {paused}: that time is not counted against targets, "
+                                      "and waits are read with those statuses left out (A -> "
+                                      "paused -> B is a wait of A -> B)"))
     if result.options.get("open_after"):
         rows.append(("Open cases", f"ending early after {result.options['open_after']} counts "
                                    "as incomplete_case, not wrong_end"))
     return rows
+
+
+def _steps_reached(result) -> list[str]:
+    """Steps some cases never reached or did more than once; nothing when all is plain."""
+    reach = result.step_reach()
+    odd = reach[(reach["never"] > 0) | (reach["repeated"] > 0)]
+    if odd.empty:
+        return []
+    rows = [[r["step"], f"{r['cases']:,}", share_text(r["case_share"]), f"{r['never']:,}",
+             f"{r['repeated']:,}"] for r in reach.to_dict("records")]
+    return ["", "Steps reached (cases):"] + table(
+        ["step", "reached", "share", "never", "more than once"], rows, right=(1, 2, 3, 4))
 
 
 def render_comparison(result, *, limit: int = 10) -> str:
@@ -121,21 +161,25 @@ def render_comparison(result, *, limit: int = 10) -> str:
                        deviation_rows(acc, limit), right=(2, 3, 4))
     bottlenecks = getattr(result, "bottleneck_table", None)
     if bottlenecks:
-        lines += ["", "Bottlenecks (worst first):"]
+        lines += ["", "Bottlenecks (worst first): " + bottleneck_basis(result)]
         rows = [[f"{b['source']} -> {b['target']}", f"{b['cases']:,}",
                  format_duration(b['median_wait_s']), format_duration(b.get('target_s')),
                  format_total(b['excess_wait_s'])] for b in bottlenecks[:limit]]
         lines += table(["arrow", "cases", "median wait", "target", "excess wait"], rows,
                        right=(1, 2, 3, 4))
+    lines += _steps_reached(result)
     from ..improve import improvement_areas
 
     areas = improvement_areas(result, top=5)
     if len(areas):
-        lines += ["", "Where to act first (customer time at stake):"]
+        lines += ["", "Where to act first (customer time at stake):", f"  {AREAS_OVERLAP}"]
         for a in areas.to_dict("records"):
             lines.append(f"  {a['rank']}. {a['where']} [{a['kind']}]: "
-                         f"{format_total(a['impact_s'])} over {a['cases']:,} cases")
+                         f"{format_total(a['impact_s'])} over {plural(a['cases'], 'case')}")
             lines.append(f"     {a['question']}")
+            if a["example_cases"]:
+                which = " (longest waits)" if a["area"] == "bottleneck" else ""
+                lines.append(f"     For example{which}: {', '.join(a['example_cases'])}")
     for note in getattr(result, "notes", []):
         lines.append(f"Note: {note}")
     return "\n".join(lines)
