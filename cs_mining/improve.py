@@ -57,6 +57,14 @@ _QUESTIONS = {
 }
 
 
+def _faster(cost) -> str:
+    """A first sentence for deviations whose cases end sooner than conforming ones."""
+    if cost is None or cost != cost or cost >= 0:
+        return ""
+    return (f"These cases end {format_duration(-cost)} sooner than conforming ones (median): "
+            "check that the customer got what was asked for before calling it a shortcut. ")
+
+
 def _deviation_areas(comparison) -> list[dict]:
     areas = []
     for row in comparison.deviations.to_dict("records"):
@@ -71,7 +79,7 @@ def _deviation_areas(comparison) -> list[dict]:
         areas.append({
             "area": "deviation", "kind": row["kind"], "where": where(row), "cases": row["cases"],
             "case_share": row["case_share"], "impact_s": impact, "evidence": evidence,
-            "question": _QUESTIONS[row["kind"]].format(
+            "question": _faster(cost) + _QUESTIONS[row["kind"]].format(
                 activity=row["activity"], source=row["source"], target=row["target"]),
             "example_cases": [str(c) for c in row["example_cases"]][:EXAMPLES],
         })

@@ -176,3 +176,19 @@ def test_json_areas_carry_example_cases_per_schema():
     for bad in (too_many, missing, dict(item, example_cases=[1])):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(dict(document, improvement_areas=[bad]), schema)
+
+
+def test_a_deviation_that_makes_cases_faster_says_so():
+    log = log_from_text("""
+        T1: Open 09:00, Solve 10:00, Close 11:00
+        T2: Open 09:00, Solve 10:00, Close 11:00
+        T3: Open 09:00, Close 09:30
+    """)
+    areas = improvement_areas(compare(log, chart()), top=None)
+    skip = area(areas, "Solve (between Open -> Close)")
+    # conforming cases take 2h, the skipping case 30 min: 1h 30min sooner, impact 0
+    assert skip["impact_s"] == 0
+    assert skip["question"].startswith("These cases end 1h 30min sooner than conforming ones")
+    rework = area(improvement_areas(compare(log_from_text(WAITS), chart()), top=None),
+                  "Open again (after Solve)")
+    assert rework["question"].startswith("Cases do 'Open' again")
