@@ -78,27 +78,6 @@ def _skips_from_alignment(alignment: dict, label_to_step: dict, chart: Flowchart
     return found
 
 
-def _more_skips(pairwise: list[tuple], aligned: list[tuple]) -> list[tuple]:
-    """The alignment's skips between two steps of the case that the pairwise rule missed.
-
-    Skips before the first or after the last step are left to wrong start and
-    wrong end, which already report them.
-    """
-    from collections import Counter
-
-    known = Counter(act for kind, _, _, act in pairwise if kind == "skipped_step")
-    more = []
-    for skip in aligned:
-        _, source, target, act = skip
-        if source is None or target is None:
-            continue
-        if known[act]:
-            known[act] -= 1
-        else:
-            more.append(skip)
-    return more
-
-
 def _matches_accepted(row: dict, chart: Flowchart) -> bool:
     """True when an accepted-deviation rule of the chart covers this deviation row.
 
@@ -134,29 +113,60 @@ def _judge_variants(variants, flowchart: Flowchart, to_step: dict) -> list[_Vari
 
 def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignments: bool,
                     max_variants: int, progress):
-    """Align the variants that need it; add the skips that only alignments find.
+    """Align the variants that need it, and judge by the alignment where pairs cannot tell.
 
-    Variants that break no pairwise rule yet do not replay have a branch of a
-    parallel block left out, or meet token replay's silent-transition
-    heuristics failing (pm4py-core #148, #311): an optimal alignment settles both.
-    A pairwise skip into a parallel or inclusive block names one step of the
-    shortest way through it; the alignment names the other branches left out.
+    Returns the variants that are complete runs of the chart by an alignment
+    although token replay did not fit them, the pm4py alignments made, and
+    the variants asked for with ``alignments``.
+
+    * On a chart with parallel or inclusive blocks every variant that does not
+      replay is judged by an optimal alignment on the reachability graph
+      (:mod:`cs_mining._rg_align`): pairs of neighbouring steps miss a step
+      done twice inside a block, both branches of a decision inside one, and
+      branches left out next to another deviation.
+    * Elsewhere, variants that break no pairwise rule yet do not replay meet
+      token replay's silent-transition heuristics failing (pm4py-core #148,
+      #311): a pm4py alignment settles it, and its moves on the model are the
+      variant's skipped steps.
     """
     import sys
 
     from tqdm import tqdm
 
+    from ._rg_align import Aligner
     from .flowchart.graph import relations
 
-    unexplained = {i for i, (j, r) in enumerate(zip(judgements, replayed))
-                   if not r["trace_is_fit"]
-                   and not any(k != "unknown_activity" for k, *_ in j.deviations)}
-    in_block = {a for a, _ in relations(flowchart).concurrent}
-    block_skips = {i for i, j in enumerate(judgements)
-                   if any(k == "skipped_step" and act in in_block
-                          for k, _, _, act in j.deviations)}
+    unfit = [i for i, r in enumerate(replayed) if not r["trace_is_fit"]]
+    aligner = Aligner.of(flowchart) if relations(flowchart).concurrent else None
+    runs = set()
+    if aligner is not None:
+        first, last = flowchart.first_steps(), flowchart.last_steps()
+        allowed = flowchart.allowed_transitions()
+        for i in unfit:
+            j = judgements[i]
+            states = aligner.walk(j.steps)
+            if states is not None:
+                # a run cut short: a wrong end, or branches of a last block left out
+                if aligner.complete(states):
+                    runs.add(i)
+                elif j.steps and j.steps[-1] in last:
+                    j.deviations.extend(("skipped_step", j.steps[-1], None, step)
+                                        for step in aligner.to_final(states))
+                continue
+            repaired = aligner.walk(_repaired(j.steps, flowchart, allowed))
+            if repaired is not None and (aligner.complete(repaired)
+                                         or any(d[0] == "wrong_end" for d in j.deviations)):
+                continue  # the pairwise deviations account for the whole case
+            moves = aligner.align(j.steps)
+            if all(m == "sync" for m, _ in moves):
+                runs.add(i)
+            j.deviations = _from_alignment(moves, j, first, last)
+        unexplained = set()
+    else:
+        unexplained = {i for i in unfit
+                       if not any(k != "unknown_activity" for k, *_ in judgements[i].deviations)}
     wanted = set(range(min(max_variants, len(judgements)))) if alignments else set()
-    wanted |= unexplained | block_skips
+    wanted |= unexplained
     label_to_step = {s.label: s.id for s in flowchart.steps}
     show = sys.stderr.isatty() if progress is None else progress
     aligned: dict[int, dict] = {}
@@ -166,11 +176,61 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
         if i in unexplained:
             judgements[i].deviations.extend(
                 _skips_from_alignment(aligned[i], label_to_step, flowchart))
-        elif i in block_skips:
-            judgements[i].deviations.extend(_more_skips(
-                judgements[i].deviations,
-                _skips_from_alignment(aligned[i], label_to_step, flowchart)))
-    return unexplained, aligned, wanted
+            if aligned[i]["fitness"] == 1.0:
+                runs.add(i)
+    return runs, aligned, wanted
+
+
+def _repaired(steps: list[str], chart: Flowchart, allowed: set) -> list[str]:
+    """The steps as the pairwise rules read them: repeats dropped, gaps filled, strays dropped."""
+    if not steps:
+        return []
+    out, seen = [steps[0]], {steps[0]}
+    for a, b in zip(steps, steps[1:]):
+        if (a, b) in allowed:
+            out.append(b)
+        elif not (b == a or b in seen):
+            gap = [s for s in chart.shortest_path(a, b)[1:-1] if s not in seen] \
+                if chart.can_reach(a, b) else []
+            if gap:
+                out += gap + [b]
+        seen.add(b)
+    return out
+
+
+def _from_alignment(moves, judgement: _VariantJudgement, first: set, last: set) -> list[tuple]:
+    """A variant's deviations read off an optimal alignment of its steps.
+
+    A step passed over is ``rework`` when the case did it before, else an
+    ``unexpected_transition`` from the step before it; a run of steps passed
+    over in a row is one departure, named by its first step.  A step left out
+    is a ``skipped_step`` between the case's steps around it.  Unknown
+    activities, wrong starts and wrong ends keep their own rules; steps left
+    out before a wrong start or after a wrong end are theirs too.
+    """
+    steps = judgement.steps
+    found = [d for d in judgement.deviations if d[0] == "unknown_activity"]
+    wrong_start = bool(steps) and steps[0] not in first
+    wrong_end = bool(steps) and steps[-1] not in last
+    if wrong_start:
+        found.append(("wrong_start", None, None, steps[0]))
+    observed = [i for i, (m, _) in enumerate(moves) if m != "model"]
+    prev, done, in_run = None, set(), False
+    for i, (move, step) in enumerate(moves):
+        if move == "model":
+            after = next((moves[k][1] for k in observed if k > i), None)
+            if not ((prev is None and wrong_start) or (after is None and wrong_end)):
+                found.append(("skipped_step", prev, after, step))
+            continue
+        if move == "log" and not in_run and not (prev is None and wrong_start):
+            found.append(("rework", prev, step, step) if step in done
+                         else ("unexpected_transition", prev, step, None))
+        in_run = move == "log"
+        prev = step
+        done.add(step)
+    if wrong_end:
+        found.append(("wrong_end", None, None, steps[-1]))
+    return found
 
 
 def _variant_deviations(judgements, flowchart: Flowchart) -> pd.DataFrame:

@@ -485,14 +485,13 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
                             calendar=calendar, min_cases=min_cases, targets_in=targets_in)
     finally:
         replayed = replaying()
-    unexplained, aligned, wanted = _align_variants(judgements, replayed, flowchart, petri,
-                                                   alignments=alignments,
-                                                   max_variants=max_variants, progress=progress)
+    runs, aligned, wanted = _align_variants(judgements, replayed, flowchart, petri,
+                                            alignments=alignments,
+                                            max_variants=max_variants, progress=progress)
 
     vdev = _variant_deviations(judgements, flowchart)
     fits = np.array([bool(r["trace_is_fit"]) for r in replayed])
-    allowed_runs = fits | np.array([i in unexplained and aligned[i]["fitness"] == 1.0
-                                    for i in range(len(judgements))], dtype=bool)
+    allowed_runs = fits | np.isin(np.arange(len(judgements)), list(runs))
     has_unaccepted = np.zeros(len(judgements), dtype=bool)
     if len(vdev):
         has_unaccepted[vdev.loc[~vdev["accepted"], "variant"].unique()] = True

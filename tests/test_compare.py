@@ -224,6 +224,121 @@ def test_case_leaving_out_both_parallel_branches_skips_both():
     assert reach.loc["Check credit", "never"] == 2
 
 
+def test_departures_inside_a_parallel_block_are_each_reported_once():
+    # Every neighbour pair here is some legal interleaving; only the whole case shows
+    # the step done twice, or the branch left out beside another deviation.
+    log = log_from_text("""
+        P1: Open, Check stock, Check credit, Confirm
+        R1: Open, Check stock, Check credit, Check stock, Confirm
+        X1: Open, Open, Check stock, Confirm
+        L1: Open, Check stock, Confirm, Check credit
+    """)
+    result = compare(log, parallel_chart())
+    assert found(result) == {
+        ("rework", "Check credit", "Check stock", "Check stock"): 1,
+        ("rework", "Open", "Open", "Open"): 1,
+        ("skipped_step", "Check stock", "Confirm", "Check credit"): 2,
+        # done after the join: a skip, then the late step as unexpected (as on a sequence)
+        ("unexpected_transition", "Confirm", "Check credit", None): 1,
+        ("wrong_end", None, None, "Check credit"): 1,
+    }
+    assert sorted(result.cases(kind="skipped_step")) == ["L1", "X1"]
+    assert result.conformance["conforming_cases"] == 1
+
+
+def nested_chart(gateway="parallel"):
+    """A -> [B || [C || D] -> E] -> F, the outer block parallel or inclusive."""
+    b = FlowchartBuilder("Nested").start("s").step("a", "A")
+    getattr(b, gateway)("p1").step("b", "B").parallel("p2").step("c", "C").step("d", "D")
+    b.parallel("j2").step("e", "E")
+    return (getattr(b, gateway)("j1").step("f", "F").end("x")
+            .chain("s", "a", "p1", "b", "j1", "f", "x").chain("p1", "p2", "c", "j2", "e", "j1")
+            .chain("p2", "d", "j2").build())
+
+
+def test_nested_blocks_name_every_step_left_out():
+    log = log_from_text("""
+        P1: A, B, C, D, E, F
+        K1: A, B, C, F
+        K2: A, E, B, F
+    """)
+    assert found(compare(log, nested_chart())) == {
+        ("skipped_step", "C", "F", "D"): 1, ("skipped_step", "C", "F", "E"): 1,
+        ("skipped_step", "A", "E", "C"): 1, ("skipped_step", "A", "E", "D"): 1}
+
+
+def test_inclusive_block_needs_one_branch_and_prefers_a_skip_to_an_extra_step():
+    log = log_from_text("""
+        P1: A, B, C, D, E, F
+        P2: A, C, D, E, F
+        N1: A, F
+        K1: A, C, E, F
+    """)
+    result = compare(log, nested_chart("inclusive"))
+    # N1 leaves out the whole block: one skip of the shortest branch, not all four steps;
+    # K1 did C and E, so D was left out, rather than E being extra.
+    assert found(result) == {("skipped_step", "A", "F", "B"): 1,
+                             ("skipped_step", "C", "E", "D"): 1}
+    assert result.conformance["conforming_cases"] == 2
+
+
+def test_both_branches_of_a_decision_inside_a_parallel_block_is_unexpected():
+    chart = (FlowchartBuilder("Order").start("s").step("open", "Open")
+             .parallel("split").step("stock", "Check stock").decision("have", "In stock?")
+             .step("reserve", "Reserve").step("back", "Backorder").decision("m")
+             .step("credit", "Check credit").parallel("join").step("confirm", "Confirm").end("e")
+             .chain("s", "open", "split", "stock", "have").chain("have", "reserve", "m")
+             .chain("have", "back", "m", "join").chain("split", "credit", "join")
+             .chain("join", "confirm", "e").build())
+    log = log_from_text("""
+        P1: Open, Check stock, Reserve, Check credit, Confirm
+        P2: Open, Check credit, Check stock, Backorder, Confirm
+        K1: Open, Check stock, Reserve, Check credit, Backorder, Confirm
+    """)
+    assert found(compare(log, chart)) == {
+        ("unexpected_transition", "Check credit", "Backorder", None): 1}
+
+
+def test_accepted_skip_does_not_hide_a_branch_left_out():
+    chart = (FlowchartBuilder("Order").start("s").step("open", "Open").step("triage", "Triage")
+             .parallel("split").step("stock", "Check stock").step("credit", "Check credit")
+             .parallel("join").step("confirm", "Confirm").end("e")
+             .chain("s", "open", "triage", "split", "stock", "join", "confirm", "e")
+             .chain("split", "credit", "join").accept("skipped_step", activity="triage").build())
+    log = log_from_text("""
+        A1: Open, Check stock, Check credit, Confirm
+        K1: Open, Check stock, Confirm
+    """)
+    result = compare(log, chart)
+    assert found(result) == {("skipped_step", "Check stock", "Confirm", "Check credit"): 1,
+                             ("unused_path", "Open", "Triage", None): 0,
+                             ("unused_path", "Triage", "Check stock", None): 0,
+                             ("unused_path", "Triage", "Check credit", None): 0}
+    assert result.cases(kind="skipped_step", activity="Triage") == ["A1", "K1"]
+    assert result.conformance["conforming_cases"] == 1
+
+
+def test_a_step_left_out_in_one_round_of_a_loop_is_placed_in_that_round():
+    chart = (FlowchartBuilder("Loop").start("s").step("a", "A").decision("m").parallel("p")
+             .step("b", "B").step("c", "C").parallel("j").step("d", "D").decision("q")
+             .step("e", "E").end("x")
+             .chain("s", "a", "m", "p", "b", "j", "d", "q").chain("p", "c", "j")
+             .arrow("q", "m", label="again").chain("q", "e", "x").build())
+    log = log_from_text("""
+        P1: A, B, C, D, E
+        K1: A, B, C, D, B, D, E
+        K2: A, C, B, D, B, C, D, B, D, E
+    """)
+    assert found(compare(log, chart)) == {("skipped_step", "B", "D", "C"): 2}
+
+
+def test_empty_parallel_branch_is_no_unused_path():
+    chart = (FlowchartBuilder("Empty branch").start("s").step("a", "A").parallel("p")
+             .step("b", "B").parallel("j").step("c", "C").end("e")
+             .chain("s", "a", "p", "b", "j", "c", "e").arrow("p", "j").build())
+    assert found(compare(log_from_text("K1: A, B, C"), chart)) == {}
+
+
 def test_parallel_branches_taken_in_one_order_use_every_arrow():
     # Only one interleaving occurs: every drawn arrow is still taken, and the
     # interleavings that do not occur (Open -> Check credit) are no arrows.

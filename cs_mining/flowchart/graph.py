@@ -199,10 +199,18 @@ def arrow_pairs(chart) -> set:
         g = to_networkx(chart)
         kind = nx.get_node_attributes(g, "kind")
 
+        def empty_branch(a, b):
+            # split -> join with nothing between: the other branches always run
+            return (kind[a] == kind[b] == "parallel" and g.out_degree(a) > 1
+                    and g.in_degree(b) > 1)
+
         def ends_of(node):
             seen, todo, found = {node}, [node], set()
             while todo:
-                for nxt in g.successors(todo.pop()):
+                here = todo.pop()
+                for nxt in g.successors(here):
+                    if empty_branch(here, nxt):
+                        continue
                     if kind[nxt] in ("step", "end"):
                         found.add(nxt if kind[nxt] == "step" else None)
                     elif nxt not in seen:
