@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._replay import _align
-from .flowchart.model import DEVIATION_KINDS, Flowchart
+from .flowchart.model import DEVIATION_KINDS, Flowchart, fold
 
 DEVIATION_COLUMNS = ["kind", "source", "target", "activity", "cases", "case_share", "events",
                      "example_cases", "time_cost_s", "impact_s", "accepted"]
@@ -85,11 +85,11 @@ def _matches_accepted(row: dict, chart: Flowchart) -> bool:
     """
     def names(value):
         node = chart.nodes.get(value)
-        return {value.casefold()} | ({node.label.casefold()} if node else set())
+        return {fold(value)} | ({fold(node.label)} if node else set())
 
     def same(rule_value, value):
         return rule_value is None or (value is not None
-                                      and value.casefold() in names(rule_value))
+                                      and fold(value) in names(rule_value))
 
     return any(rule.kind == row["kind"] and same(rule.activity, row["activity"])
                and same(rule.source, row["source"]) and same(rule.target, row["target"])

@@ -163,6 +163,9 @@ def _build(raw: _Raw, *, name, shown, given, fmt, dayfirst, tz,
     out = dict(zip(jobs, _each_column(list(jobs.values()), len(order))))
     events = pd.DataFrame(out)
 
+    some = _some_rejected_note(rows_read, rejected, parts)
+    if some:
+        notes.insert(0, some)
     tied = len(np.unique(codes[1:][same]))
     if tied:
         notes.append(f"{tied:,} case{'s have' if tied != 1 else ' has'} events with equal "
@@ -223,7 +226,8 @@ def _rejected(raw: _Raw, bad_idx: np.ndarray, reason: np.ndarray) -> pd.DataFram
     return out
 
 
-def _all_rejected_message(rows_read: int, rejected: pd.DataFrame, parts: dict) -> str:
+def _why_rejected(rejected: pd.DataFrame, parts: dict) -> str:
+    """Counts by reason and the first rejected row, with its field and value."""
     counts = rejected["reason"].value_counts()
     by_reason = ", ".join(f"{r} {counts[r]:,}" for r in REASONS if r in counts)
     first = rejected.iloc[0]
@@ -232,6 +236,22 @@ def _all_rejected_message(rows_read: int, rejected: pd.DataFrame, parts: dict) -
             "unparsable_timestamp": TIME,
             "unparsable_start_timestamp": "start_timestamp"}.get(first["reason"])
     if role in parts:
-        column = parts[role][0]
-        detail += f", column {column!r} = {first[column]!r}"
-    return f"no usable rows: all {rows_read:,} rows rejected ({by_reason}; {detail})"
+        column, value = parts[role][0], first[parts[role][0]]
+        empty = value is None or (isinstance(value, float) and value != value) or value == ""
+        detail += f", column {column!r} " + ("is empty" if empty else f"= {value!r}")
+    return f"{by_reason}; {detail}"
+
+
+def _all_rejected_message(rows_read: int, rejected: pd.DataFrame, parts: dict) -> str:
+    return f"no usable rows: all {rows_read:,} rows rejected ({_why_rejected(rejected, parts)})"
+
+
+def _some_rejected_note(rows_read: int, rejected: pd.DataFrame, parts: dict) -> str | None:
+    """A note on the rows set aside for a reason other than being a duplicate."""
+    bad = rejected[rejected["reason"] != "duplicate"]
+    if bad.empty:
+        return None
+    n = len(bad)
+    return (f"{n:,} of {rows_read:,} {'row' if rows_read == 1 else 'rows'} "
+            f"({n / rows_read:.1%}) rejected and left out of the analysis "
+            f"({_why_rejected(bad, parts)}); --rejected-out FILE or .report.rejected lists them")

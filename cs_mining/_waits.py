@@ -19,7 +19,7 @@ import pandas as pd
 from ._codes import _Grouped, _Instances, _Segments, _utc
 from .calendar import Calendar
 from .errors import ConfigError
-from .flowchart.model import Flowchart
+from .flowchart.model import Flowchart, fold
 
 #: Fields of each ranked bottleneck (also the entries of compare's JSON ``bottlenecks``).
 RANKING_COLUMNS = ["source", "target", "cases", "events", "median_wait_s", "p90_wait_s",
@@ -38,8 +38,8 @@ def _paused_matcher(clock_stopped):
             raise ConfigError(f"bottlenecks(): clock_stopped must be a regular expression or a "
                               f"list of activity names; got {clock_stopped!r} ({err})") from None
         return lambda name: regex.fullmatch(name) is not None
-    names = {str(n).casefold() for n in clock_stopped}
-    return lambda name: name.casefold() in names
+    names = {fold(str(n)) for n in clock_stopped}
+    return lambda name: fold(name) in names
 
 
 @dataclass

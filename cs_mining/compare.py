@@ -290,6 +290,19 @@ def _quote_some(names, limit: int = 6) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def _rejected_notes(log) -> list[str]:
+    """Rows the loader set aside (duplicates apart), which a reader must not forget."""
+    report = getattr(log, "report", None)
+    if report is None or not len(report.rejected):
+        return []
+    n = int((report.rejected["reason"] != "duplicate").sum())
+    if not n:
+        return []
+    return [f"{n:,} of {report.rows_read:,} rows ({n / report.rows_read:.1%}) of the log were "
+            "rejected when loading and are not in these numbers (--rejected-out FILE lists "
+            "them with their reasons)"]
+
+
 def _mapping_notes(flowchart: Flowchart, flow: Flow, to_step: dict, n_events: int) -> list[str]:
     """Caveats about how well the log's activity names meet the flowchart's steps."""
     import warnings
@@ -476,7 +489,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
     replaying = _replay([tuple(label[a] for a in v) for v in tab.variants["activities"]], petri)
     try:
         flow = discover(tab)
-        notes = _mapping_notes(flowchart, flow, to_step, len(events))
+        notes = _rejected_notes(log) + _mapping_notes(flowchart, flow, to_step, len(events))
         judgements = _judge_variants(tab.variants["activities"], flowchart, to_step)
         from .bottlenecks import RANKING_COLUMNS, bottlenecks
         from .report.json import to_jsonable

@@ -2,11 +2,13 @@
 
 import json
 import shlex
+import warnings
 
 import jsonschema
 import pytest
 
 from cs_mining.cli import EXAMPLES, build_parser, main, run
+from cs_mining.errors import CsMiningWarning
 from cs_mining.report.json import SCHEMA_PATH
 
 from conftest import ROOT, SAMPLES
@@ -222,3 +224,26 @@ def test_usage_errors_are_one_line(capsys):
     assert capsys.readouterr().err.splitlines() == [
         "python -m cs_mining compare: error: the following arguments are required: --flowchart "
         "(see python -m cs_mining compare --help)"]
+
+
+def test_compare_warns_and_notes_when_part_of_the_log_is_rejected(tmp_path, capsys):
+    lines = (SAMPLES / "helpdesk.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    at = header.index("Complete Timestamp")
+    broken = [lines[0]]
+    for i, line in enumerate(lines[1:101]):
+        cells = line.split(",")
+        if i % 4 == 0:  # 25 of the 100 rows
+            cells[at] = "31/31/2012 99:99"
+        broken.append(",".join(cells))
+    path = tmp_path / "part_bad.csv"
+    path.write_text("\n".join(broken) + "\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CsMiningWarning)
+        assert main(["compare", str(path), "--flowchart", CHART, "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert (f"warning: {path}: 25 of 100 rows (25.0%) rejected and left out of the analysis "
+            "(unparsable_timestamp 25; first at row 2, column 'Complete Timestamp' = "
+            "'31/31/2012 99:99')") in captured.err
+    notes = json.loads(captured.out)["notes"]
+    assert notes[0].startswith("25 of 100 rows (25.0%) of the log were rejected when loading")

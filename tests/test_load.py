@@ -371,7 +371,12 @@ def test_report_repr_str_html_and_json():
     assert (data["rows_read"], data["events_kept"], data["rows_rejected"]) == (8, 2, 6)
     assert data["time_span"] == {"start": "2024-01-01T09:00:00+00:00",
                                  "end": "2024-01-01T10:00:00+00:00"}
-    assert data["warnings"] == []
+    # 2 malformed rows, then one row each without case id, activity, timestamp, parsable time
+    assert data["warnings"] == [
+        "6 of 8 rows (75.0%) rejected and left out of the analysis (malformed_row 2, "
+        "missing_case_id 1, missing_activity 1, missing_timestamp 1, unparsable_timestamp 1; "
+        "first at row 3, column 'case_id' is empty); --rejected-out FILE or .report.rejected "
+        "lists them"]
 
 
 def test_html_escapes_names():

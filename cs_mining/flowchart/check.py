@@ -26,7 +26,7 @@ from collections import defaultdict, deque
 
 import networkx as nx
 
-from .model import DEVIATION_KINDS, NODE_KINDS
+from .model import DEVIATION_KINDS, NODE_KINDS, fold
 
 __all__ = ["problems", "suggest", "format_problem"]
 
@@ -202,7 +202,7 @@ def _activity_problems(chart):
     for n in steps:
         names = n.activities or (() if n.pattern else (n.label,))
         for name in names:
-            key = name.casefold()
+            key = fold(name)
             if key in claimed and claimed[key][0] != n.id:
                 found.append((n.line, f"activity {name!r} is claimed by steps "
                                       f"{claimed[key][0]!r} and {n.id!r}"))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -39,6 +40,18 @@ DEVIATION_KINDS = ("unknown_activity", "skipped_step", "rework", "unexpected_tra
 
 _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d|w)\s*", re.IGNORECASE)
+
+
+def fold(name: str) -> str:
+    """A name as matching compares it: one Unicode form (NFC), case folded.
+
+    An activity exported as decomposed Unicode (``e`` + combining macron, as
+    macOS file names are) matches a step typed as composed ``ē``.
+
+    >>> fold("Slēgt") == fold("SLE\u0304GT")
+    True
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
 def parse_duration(text) -> float:
@@ -178,11 +191,12 @@ class Node:
         """
         if self.kind != "step":
             return False
-        folded = activity.casefold()
+        folded = fold(activity)
         names = self.activities or (() if self.pattern else (self.label,))
-        if any(folded == n.casefold() for n in names):
+        if any(folded == fold(n) for n in names):
             return True
-        return bool(self.pattern) and re.fullmatch(self.pattern, activity) is not None
+        return bool(self.pattern) and re.fullmatch(unicodedata.normalize("NFC", self.pattern),
+                                                   unicodedata.normalize("NFC", activity)) is not None
 
 
 @dataclass(frozen=True)
@@ -352,8 +366,9 @@ class Flowchart:
         if not isinstance(activity, str):
             return None
         literal, patterns = self._matchers()
-        hits = list(literal.get(activity.casefold(), ()))
-        hits += [step for step, regex in patterns if regex.fullmatch(activity) and step not in hits]
+        hits = list(literal.get(fold(activity), ()))
+        composed = unicodedata.normalize("NFC", activity)
+        hits += [step for step, regex in patterns if regex.fullmatch(composed) and step not in hits]
         if len(hits) > 1:
             raise FlowchartError(f"activity {activity!r} matches two steps, {hits[0]!r} and "
                                  f"{hits[1]!r} (make their activities or patterns distinct)",
@@ -376,11 +391,11 @@ class Flowchart:
             for n in self.steps:
                 names = n.activities or (() if n.pattern else (n.label,))
                 for name in names:
-                    ids = literal.setdefault(name.casefold(), [])
+                    ids = literal.setdefault(fold(name), [])
                     if n.id not in ids:
                         ids.append(n.id)
                 if n.pattern:
-                    patterns.append((n.id, re.compile(n.pattern)))
+                    patterns.append((n.id, re.compile(unicodedata.normalize("NFC", n.pattern))))
             self._cache["matchers"] = (literal, patterns)
         return self._cache["matchers"]
 

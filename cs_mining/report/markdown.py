@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .text import AREAS_OVERLAP, bottleneck_basis, deviation_rows, headline
+from .text import AREAS_OVERLAP, bottleneck_basis, deviation_rows, headline, most_frequent
 
 __all__ = ["render_comparison_markdown", "md_table", "md_text"]
 
@@ -36,6 +36,11 @@ def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+def _more(total: int, shown: int) -> list[str]:
+    return ["", f"... and {total - shown:,} more in the JSON report (`--format json`)."] \
+        if total > shown else []
+
+
 def render_comparison_markdown(result, *, limit: int = 20) -> str:
     """A Markdown report of a comparison: headline, deviations, where to act first,
     bottlenecks, steps reached, accepted deviations, notes."""
@@ -43,8 +48,13 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
     lines += md_table(["", ""], [[_Markup(f"**{md_text(k)}**"), v] for k, v in headline(result)])
     lines += ["", f"## Deviations ({len(result.deviations)})", ""]
     if len(result.deviations):
+        dev = result.deviations
         lines += md_table(["kind", "where", "cases", "share", "time cost"],
-                          deviation_rows(result.deviations, limit))
+                          deviation_rows(dev, limit))
+        lines += _more(len(dev), limit)
+        frequent = most_frequent(dev.assign(_rank=range(len(dev))), limit)
+        if frequent:
+            lines += ["", md_text(frequent) + "."]
     else:
         lines.append("None: every case follows the flowchart.")
     from ..flowchart.model import format_duration, format_total
@@ -66,6 +76,7 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
                             format_duration(b["median_wait_s"]), format_duration(b["target_s"]),
                             format_total(b["excess_wait_s"])]
                            for b in result.bottleneck_table[:limit]])
+        lines += _more(len(result.bottleneck_table), limit)
     reach = result.step_reach()
     lines += ["", "## Steps reached", ""]
     lines += md_table(["step", "cases", "share", "never reached", "more than once"],
@@ -75,6 +86,7 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
         lines += ["", f"## Accepted deviations ({len(result.accepted_deviations)})", ""]
         lines += md_table(["kind", "where", "cases", "share", "time cost"],
                           deviation_rows(result.accepted_deviations, limit))
+        lines += _more(len(result.accepted_deviations), limit)
     notes = getattr(result, "notes", [])
     if notes:
         lines += ["", "## Notes", ""] + [f"- {md_text(n)}" for n in notes]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from ..flowchart.model import format_duration, format_total
 
 __all__ = ["render_comparison", "deviation_rows", "where", "headline", "bottleneck_basis",
@@ -78,14 +80,26 @@ def deviation_rows(frame, limit: int | None = 10) -> list[list[str]]:
     return rows
 
 
+def width(text: str) -> int:
+    """Columns a terminal gives ``text``: combining marks none, wide characters two.
+
+    >>> width("Slēgt"), width("Sle\u0304gt"), width("ஆய்வு"), width("受付")
+    (5, 5, 4, 4)
+    """
+    return sum(0 if unicodedata.category(c) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
 def table(header: list[str], rows: list[list[str]], *, indent: str = "  ",
           right: tuple[int, ...] = ()) -> list[str]:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else \
-        [len(h) for h in header]
+    widths = [max(width(str(x)) for x in col) for col in zip(header, *rows)] if rows else \
+        [width(h) for h in header]
     out = []
     for r in [header] + rows:
-        cells = [str(c).rjust(w) if i in right else str(c).ljust(w)
-                 for i, (c, w) in enumerate(zip(r, widths))]
+        cells = []
+        for i, (c, w) in enumerate(zip(r, widths)):
+            pad = " " * (w - width(str(c)))
+            cells.append(pad + str(c) if i in right else str(c) + pad)
         out.append(indent + "  ".join(cells).rstrip())
     return out
 
@@ -167,6 +181,9 @@ def render_comparison(result, *, limit: int = 10) -> str:
                  format_total(b['excess_wait_s'])] for b in bottlenecks[:limit]]
         lines += table(["arrow", "cases", "median wait", "target", "excess wait"], rows,
                        right=(1, 2, 3, 4))
+        if len(bottlenecks) > limit:
+            lines.append(f"  ... and {len(bottlenecks) - limit} more (--format json or "
+                         "result.bottleneck_table for all)")
     lines += _steps_reached(result)
     from ..improve import improvement_areas
 
