@@ -192,3 +192,18 @@ def test_a_deviation_that_makes_cases_faster_says_so():
     rework = area(improvement_areas(compare(log_from_text(WAITS), chart()), top=None),
                   "Open again (after Solve)")
     assert rework["question"].startswith("Cases do 'Open' again")
+
+
+def test_time_targets_in_every_format():
+    result = compare(log_from_text(WAITS), chart())
+    # Open -> Solve waits: T1 3h, T2 10min, T3 5h, T4 3h, T5 30min, T6 4h, T7 1h30,
+    # T8 5min, T9 4h30 and 3h20; six cases beyond 1h, excess 2+4+2+3+0.5+3.5+2h20 = 17h20.
+    assert json.loads(result.to_json())["time_targets"] == [{
+        "kind": "step", "step": "Solve", "target_s": 3600.0, "cases": 9, "breach_cases": 6,
+        "breach_share": 6 / 9, "total_excess_s": 17 * 3600 + 20 * 60,
+        "worst_cases": ["T3", "T9", "T6", "T1", "T4"]}]
+    assert "| Solve | 1h | 9 | 6 | 66.7% | 17h 20min | T3, T9, T6 |" in result.to_markdown()
+    text = str(result).splitlines()
+    row = text[text.index("Time targets (breach: a wait, or a whole case, longer than the "
+                          "target):") + 2]
+    assert row.split() == ["Solve", "1h", "9", "6", "66.7%", "17h", "20min"]

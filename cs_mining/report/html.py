@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from ..flowchart.model import format_duration, format_total
-from .text import AREAS_OVERLAP, bottleneck_basis, most_frequent, share_text, where
+from .text import (AREAS_OVERLAP, bottleneck_basis, most_frequent, share_text, target_rows,
+                   where)
 
 __all__ = ["comparison_html", "html_table", "figure_img"]
 
@@ -335,14 +336,9 @@ def _bottlenecks(result, limit: int) -> tuple[str, str]:
 
 
 def _targets(result) -> str:
-    breaches = getattr(result.bottleneck_result, "breaches", None)
-    if breaches is None or not len(breaches):
+    rows = target_rows(result)
+    if not rows:
         return ""
-    rows = [[r["step"] if r["kind"] == "step" else "whole case", format_duration(r["target_s"]),
-             f"{r['cases']:,}", f"{r['breach_cases']:,}",
-             "-" if r["breach_share"] != r["breach_share"] else share_text(r["breach_share"]),
-             format_duration(r["total_excess_s"]), ", ".join(map(str, r["worst_cases"][:3]))]
-            for r in breaches.to_dict("records")]
     return html_table(["target", "limit", "cases", "breaches", "share", "excess (total)",
                        "worst cases"], rows, numeric=(1, 2, 3, 4, 5))
 

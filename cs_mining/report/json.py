@@ -107,6 +107,21 @@ def flow_to_dict(flow) -> dict:
     }
 
 
+TARGET_COLUMNS = ["kind", "step", "target_s", "cases", "breach_cases", "breach_share",
+                  "total_excess_s", "worst_cases"]
+
+
+def _time_targets(result) -> list[dict]:
+    """The flowchart's time targets and how many cases breached each (the HTML table)."""
+    breaches = getattr(getattr(result, "bottleneck_result", None), "breaches", None)
+    if breaches is None or not len(breaches):
+        return []
+    rows = breaches.assign(step=breaches["step"].where(breaches["kind"] == "step", None),
+                           worst_cases=breaches["worst_cases"].map(
+                               lambda w: [str(c) for c in w][:5]))
+    return _records(rows, TARGET_COLUMNS)
+
+
 def comparison_to_dict(result) -> dict:
     """The whole compare document (``schema_version`` 1)."""
     chart = result.flowchart
@@ -134,6 +149,7 @@ def comparison_to_dict(result) -> dict:
         "deviations": _records(result.deviations, columns),
         "accepted_deviations": _records(result.accepted_deviations, columns),
         "bottlenecks": [] if bottlenecks is None else bottlenecks,
+        "time_targets": _time_targets(result),
         "improvement_areas": improvement,
         "notes": list(getattr(result, "notes", [])),
         "options": result.options,

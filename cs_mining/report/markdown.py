@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .text import AREAS_OVERLAP, bottleneck_basis, deviation_rows, headline, most_frequent
+from .text import (AREAS_OVERLAP, bottleneck_basis, deviation_rows, headline, most_frequent,
+                   target_rows)
 
 __all__ = ["render_comparison_markdown", "md_table", "md_text"]
 
@@ -77,6 +78,13 @@ def render_comparison_markdown(result, *, limit: int = 20) -> str:
                             format_total(b["excess_wait_s"])]
                            for b in result.bottleneck_table[:limit]])
         lines += _more(len(result.bottleneck_table), limit)
+    targets = target_rows(result)
+    if targets:
+        lines += ["", "## Time targets", "",
+                  "A breach is a wait (for the whole case, its throughput with paused time left "
+                  "out) strictly longer than the target.", ""]
+        lines += md_table(["target", "limit", "cases", "breaches", "share", "excess (total)",
+                           "worst cases"], targets)
     reach = result.step_reach()
     lines += ["", "## Steps reached", ""]
     lines += md_table(["step", "cases", "share", "never reached", "more than once"],

@@ -7,6 +7,7 @@ import unicodedata
 from ..flowchart.model import format_duration, format_total
 
 __all__ = ["render_comparison", "deviation_rows", "where", "headline", "bottleneck_basis",
+           "target_rows",
            "AREAS_OVERLAP", "plural"]
 
 AREAS_OVERLAP = ("Times at stake overlap (one case can wait at a bottleneck and skip a step): "
@@ -137,6 +138,18 @@ def headline(result) -> list[tuple[str, str]]:
     return rows
 
 
+def target_rows(result) -> list[list[str]]:
+    """Rows of strings for the time-targets table, worst cases last."""
+    breaches = getattr(getattr(result, "bottleneck_result", None), "breaches", None)
+    if breaches is None or not len(breaches):
+        return []
+    return [[r["step"] if r["kind"] == "step" else "whole case", format_duration(r["target_s"]),
+             f"{r['cases']:,}", f"{r['breach_cases']:,}",
+             "-" if r["breach_share"] != r["breach_share"] else share_text(r["breach_share"]),
+             format_total(r["total_excess_s"]), ", ".join(map(str, r["worst_cases"][:3]))]
+            for r in breaches.to_dict("records")]
+
+
 def _steps_reached(result) -> list[str]:
     """Steps some cases never reached or did more than once; nothing when all is plain."""
     reach = result.step_reach()
@@ -184,6 +197,11 @@ def render_comparison(result, *, limit: int = 10) -> str:
         if len(bottlenecks) > limit:
             lines.append(f"  ... and {len(bottlenecks) - limit} more (--format json or "
                          "result.bottleneck_table for all)")
+    targets = target_rows(result)
+    if targets:
+        lines += ["", "Time targets (breach: a wait, or a whole case, longer than the target):"]
+        lines += table(["target", "limit", "cases", "breaches", "share", "excess (total)"],
+                       [r[:-1] for r in targets], right=(1, 2, 3, 4, 5))
     lines += _steps_reached(result)
     from ..improve import improvement_areas
 
