@@ -67,7 +67,8 @@ def _to_utf8(data: bytes, encoding: str, shown: str) -> bytes:
     try:
         text = data.decode(codec)
     except LookupError:
-        raise ConfigError(f"load_log(): unknown encoding {encoding!r}") from None
+        raise ConfigError(f"unknown encoding {encoding!r} (--encoding): use a codec name such as "
+                          "utf-8, cp1252, latin-1 or utf-16") from None
     except UnicodeDecodeError as exc:
         raise LogError(f"not valid {encoding} at byte {exc.start} (try --encoding utf-8)",
                        path=shown) from None
@@ -120,8 +121,11 @@ def _read_csv(data: bytes, shown: str, *, encoding: str, delimiter: str | None,
         raise LogError("file is empty", path=shown)
     nul = data.find(b"\x00", 0, 8192)
     if nul >= 0:
-        raise LogError(f"not a text file (NUL byte at byte {nul + bom}); "
-                       "save it as CSV, Parquet or XES", path=shown)
+        every_other = data[1:4096:2].count(b"\x00") > 0.9 * len(data[1:4096:2]) or \
+            data[0:4096:2].count(b"\x00") > 0.9 * len(data[0:4096:2])
+        hint = (" (it looks like UTF-16: try --encoding utf-16-le or utf-16-be)"
+                if every_other and encoding.lower() in ("utf-8", "utf8", "utf-8-sig") else "; save it as CSV, Parquet or XES")
+        raise LogError(f"not a text file (NUL byte at byte {nul + bom}){hint}", path=shown)
     head = data[:65536]
     try:
         sample = head.decode("utf-8")

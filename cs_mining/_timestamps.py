@@ -69,7 +69,8 @@ def _parse_times(series: pd.Series, *, fmt: str | None, dayfirst: bool, tz: str,
                                                       dayfirst=dayfirst, tz=tz)
     if guessed and not dayfirst and _ambiguous(guessed[0]):
         form, rows = guessed
-        notes.append(f"{rows:,} {label} values are not ISO 8601 and were read as {form!r} "
+        notes.append(f"{rows:,} {label} {'values are' if rows != 1 else 'value is'} not ISO 8601 "
+                     f"and {'were' if rows != 1 else 'was'} read as {form!r} "
                      "(a guess: use --timestamp-format, or --dayfirst for day/month order, to "
                      "be sure)")
     if one_by_one:

@@ -391,8 +391,9 @@ def bottlenecks(log, flowchart: Flowchart | None = None, *, by: str | None = Non
                               inst.case_ids)
     if below:
         caveats.append(f"{below:,} transition{'s' * (below != 1)} taken by fewer than {min_cases} "
-                       f"cases {'are' if below != 1 else 'is'} left out of the ranking (see "
-                       ".transitions)")
+                       f"cases {'are' if below != 1 else 'is'} left out of the ranking (all "
+                       "transitions: Bottlenecks.transitions, or the bottlenecks command's "
+                       "--format json)")
     if flowchart is None:
         caveats.append("no flowchart: no time targets; excess wait is counted above the "
                        f"normal wait ({format_duration(reference)})")

@@ -400,22 +400,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bottlenecks)
 
     fc = sub.add_parser("flowchart", help="check, draw or convert a flowchart",
+                        description="Check a flowchart (YAML or BPMN) for every problem, draw it "
+                                    "with standard symbols, or convert BPMN to the YAML format "
+                                    "(docs/flowchart-format.md).",
                         formatter_class=_Formatter, epilog=_example("flowchart check"))
     fsub = fc.add_subparsers(dest="flowchart_command", metavar="ACTION")
     p = fsub.add_parser("check", help="list every problem of a flowchart, one line each",
                         formatter_class=_Formatter, epilog=_example("flowchart check"))
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the flowchart: .yaml, .yml or .bpmn")
     p.set_defaults(func=cmd_flowchart_check)
     p = fsub.add_parser("draw", help="draw a flowchart with standard symbols (PNG, SVG, PDF)",
                         formatter_class=_Formatter, epilog=_example("flowchart draw"))
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the flowchart: .yaml, .yml or .bpmn")
     p.add_argument("-o", "--output", type=Path, required=True, help="chart.png, .svg or .pdf")
     p.add_argument("--dpi", type=_positive, default=120,
                    help="resolution of PNG output (default 120)")
     p.set_defaults(func=cmd_flowchart_draw)
     p = fsub.add_parser("convert", help="convert a flowchart (e.g. BPMN) to YAML",
                         formatter_class=_Formatter, epilog=_example("flowchart convert"))
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the flowchart: .yaml, .yml or .bpmn")
     p.add_argument("-o", "--output", type=Path, help="YAML file (default: stdout)")
     p.set_defaults(func=cmd_flowchart_convert)
 
@@ -446,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                              unexpected:FROM->TO=0.02       a move the flowchart does not allow
                              wrong_end=0.03                 stop before a last step
                              slow:FROM->TO=x6               multiply the wait on an arrow
-                             pingpong=0.05                  alternate teams 3+ times
+                             pingpong:0.05                  alternate teams 3+ times
                            STEP names a step by id or label."""))
     p.add_argument("flowchart", type=Path, help="the flowchart to play out (.yaml or .bpmn)")
     p.add_argument("--cases", type=_positive, default=1000, help="number of cases (default 1000)")

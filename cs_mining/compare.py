@@ -290,6 +290,19 @@ def _quote_some(names, limit: int = 6) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def _fitness_note(conformance: dict, to_step: dict) -> list[str]:
+    """Why fitness can read far above the conforming share, said where it does."""
+    fitness, share = conformance["fitness"], conformance["conforming_case_share"]
+    if fitness is None or fitness - share < 0.1:
+        return []
+    unknown = sum(step is None for step in to_step.values())
+    why = (f"passes over the {unknown} {'activity' if unknown == 1 else 'activities'} no "
+           "step claims and " if unknown else "")
+    return [f"fitness {fitness:.3f} reads higher than the {share:.1%} of cases that conform: "
+            f"token replay {why}counts the tokens a case misses, while a case conforms only "
+            "when its whole trace is a run of the flowchart"]
+
+
 def _rejected_notes(log) -> list[str]:
     """Rows the loader set aside (duplicates apart), which a reader must not forget."""
     report = getattr(log, "report", None)
@@ -322,7 +335,8 @@ def _mapping_notes(flowchart: Flowchart, flow: Flow, to_step: dict, n_events: in
     unmatched = {s.label for s in flowchart.steps} - {flowchart.label_of(v)
                                                        for v in to_step.values() if v}
     if unmatched:
-        notes.append(f"{len(unmatched)} step(s) of the flowchart match no activity of the log: "
+        notes.append(f"{len(unmatched)} {'steps' if len(unmatched) != 1 else 'step'} of the "
+                     f"flowchart match{'es' if len(unmatched) == 1 else ''} no activity of the log: "
                      f"{_quote_some(unmatched)}")
     return notes
 
@@ -533,6 +547,7 @@ def compare(log, flowchart: Flowchart, *, open_after=None, open_cases: bool = Fa
                                case_conforming, aligned if alignments else {}, wanted)
     variants = _variant_table(tab, replayed, fits, conforming_v, vdev,
                               aligned if alignments else None)
+    notes += _fitness_note(conformance, to_step)
 
     return Comparison(flowchart=flowchart, flow=flow, deviations=deviations,
                       bottleneck_result=waits, events=events, notes=notes,

@@ -371,7 +371,7 @@ priority_column, satisfaction_column, lifecycle_column, start_timestamp_column :
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(f"load_log(): timezone must be an IANA name such as 'UTC' or "
+        raise ConfigError(f"timezone (--timezone) must be an IANA name such as 'UTC' or "
                           f"'Europe/Rome'; got {timezone!r}") from None
 
     from tqdm import tqdm

@@ -278,8 +278,9 @@ def test_one_extreme_wait_or_a_rare_transition_does_not_top_the_ranking():
     assert row(result.ranking, "a", "b")["total_wait_s"] == 19 * 600 + 1000 * 86400 + 600
     strict = bottlenecks(log, min_cases=3)
     assert ("a", "x") not in set(zip(strict.ranking["source"], strict.ranking["target"]))
-    assert "1 transition taken by fewer than 3 cases is left out of the ranking " \
-           "(see .transitions)" in strict.caveats
+    assert "1 transition taken by fewer than 3 cases is left out of the ranking (all " \
+           "transitions: Bottlenecks.transitions, or the bottlenecks command's --format " \
+           "json)" in strict.caveats
 
 
 def test_wait_share_sums_to_one_over_all_transitions():

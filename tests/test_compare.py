@@ -571,3 +571,20 @@ def test_step_reach_counts_cases_per_step_by_hand():
     assert document["steps_reached"][1] == {"step": "Record", "cases": 4, "case_share": 0.8,
                                             "never": 1, "repeated": 1}
     assert "<td>Record</td>" in result.to_html() and ">Advise</td>" in result.to_html()
+
+
+def test_a_note_says_why_fitness_reads_above_the_conforming_share():
+    log = log_from_text(CONFORMING + """
+        U1: Answer 09:00, Hold 09:05, Record 09:10, Solve on phone 09:30, Close 09:40
+        U2: Answer 09:00, Hold 09:05, Record 09:10, Solve on phone 09:30, Close 09:40
+    """)
+    result = compare(log, service_chart())
+    # replay passes over Hold, so every trace fits; only C1 and C2 conform
+    assert result.conformance["fitness"] == 1.0
+    assert result.conformance["conforming_case_share"] == 0.5
+    assert ("fitness 1.000 reads higher than the 50.0% of cases that conform: token replay "
+            "passes over the 1 activity no step claims and counts the tokens a case misses, "
+            "while a case conforms only when its whole trace is a run of the flowchart"
+            ) in result.notes
+    assert not [n for n in compare(log_from_text(CONFORMING), service_chart()).notes
+                if n.startswith("fitness")]

@@ -654,7 +654,7 @@ def test_a_guessed_day_month_order_is_reported():
                                         "2024-01-03 09:00"]})
     log = load_log(frame)
     assert log.report.warnings == [
-        "1 timestamp values are not ISO 8601 and were read as '%m/%d/%Y %H:%M' (a guess: use "
+        "1 timestamp value is not ISO 8601 and was read as '%m/%d/%Y %H:%M' (a guess: use "
         "--timestamp-format, or --dayfirst for day/month order, to be sure)"]
     assert str(log.events["time:timestamp"].iloc[1]) == "2024-01-02 10:00:00+00:00"
     first = load_log(frame, dayfirst=True)
@@ -698,3 +698,13 @@ def test_iso_times_with_offsets_become_the_instants_they_name(values, with_naive
                           "activity": "a", "timestamp": texts})
     events = load_log(frame).events.sort_values("case:concept:name")
     assert [t.to_pydatetime() for t in events["time:timestamp"]] == expected
+
+
+def test_utf16_without_a_byte_order_mark_gets_an_encoding_hint(tmp_path):
+    path = tmp_path / "u16.csv"
+    path.write_bytes("case,activity,time\nC1,Open,2024-01-01 09:00\n".encode("utf-16-le"))
+    with pytest.raises(LogError) as info:
+        load_log(path)
+    assert str(info.value) == (f"{path}: not a text file (NUL byte at byte 1) (it looks like "
+                               "UTF-16: try --encoding utf-16-le or utf-16-be)")
+    assert len(load_log(path, encoding="utf-16-le").events) == 1

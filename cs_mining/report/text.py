@@ -27,13 +27,13 @@ def where(row) -> str:
     return str(activity)
 
 
-def plural(n: int, word: str) -> str:
-    """``n`` and ``word``, with an s unless ``n`` is 1.
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``n`` and ``word``, or its plural (``word`` + s unless given) unless ``n`` is 1.
 
-    >>> plural(1, "case"), plural(1234, "case")
-    ('1 case', '1,234 cases')
+    >>> plural(1, "case"), plural(1234, "case"), plural(2, "activity", "activities")
+    ('1 case', '1,234 cases', '2 activities')
     """
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    return f"{n:,} {word if n == 1 else words or word + 's'}"
 
 
 def bottleneck_basis(result) -> str:
@@ -112,9 +112,10 @@ def headline(result) -> list[tuple[str, str]]:
     if log.get("first_event"):
         period = f"{log['first_event'][:10]} .. {log['last_event'][:10]}"
     rows = [
-        ("Log", f"{source}: {log['events']:,} events, {log['cases']:,} cases, "
-                f"{log['activities']} activities, {log['variants']:,} variants; "
-                f"{log['rejected_rows']:,} rows rejected"),
+        ("Log", f"{source}: {plural(log['events'], 'event')}, {plural(log['cases'], 'case')}, "
+                f"{plural(log['activities'], 'activity', 'activities')}, "
+                f"{plural(log['variants'], 'variant')}; "
+                f"{plural(log['rejected_rows'], 'row')} rejected"),
         ("Period", period),
         ("Flowchart", result.flowchart.name + (f" ({result.flowchart.path})"
                                                if result.flowchart.path else "")),
