@@ -253,12 +253,23 @@ def _variant_deviations(judgements, flowchart: Flowchart) -> pd.DataFrame:
 
 
 def _case_deviations(cases: pd.DataFrame, vdev: pd.DataFrame, open_after) -> pd.DataFrame:
-    """Deviations per case; a wrong end of a case still open is an incomplete case."""
+    """Deviations per case; a case still open that stops short is an incomplete case.
+
+    Stopping short is a wrong end, or, where the case's last step may come last,
+    the steps of a last parallel block still to do (skips with no target).
+    """
     case_dev = cases[["case_id", "variant"]].merge(vdev, on="variant", how="inner")
     if open_after is not None and len(case_dev):
         ends = cases.set_index("case_id")["end"]
-        is_open = (case_dev["kind"] == "wrong_end") & (case_dev["case_id"].map(ends) >= open_after)
+        recent = case_dev["case_id"].map(ends) >= open_after
+        is_open = (case_dev["kind"] == "wrong_end") & recent
         case_dev.loc[is_open, "kind"] = "incomplete_case"
+        tail = (case_dev["kind"] == "skipped_step") & case_dev["target"].isna() & recent
+        if tail.any():
+            case_dev.loc[tail, "activity"] = case_dev.loc[tail, "source"]
+            case_dev.loc[tail, ["kind", "source"]] = ["incomplete_case", None]
+            case_dev = case_dev[~(tail & case_dev.duplicated(
+                ["case_id", "kind", "activity"]))].reset_index(drop=True)
     return case_dev.merge(cases[["case_id", "throughput_s"]], on="case_id", how="left")
 
 

@@ -588,3 +588,19 @@ def test_a_note_says_why_fitness_reads_above_the_conforming_share():
             ) in result.notes
     assert not [n for n in compare(log_from_text(CONFORMING), service_chart()).notes
                 if n.startswith("fitness")]
+
+
+def test_open_case_stopped_inside_a_last_parallel_block_is_incomplete():
+    chart = (FlowchartBuilder("Ends in parallel").start("s").step("a", "Open").parallel("p")
+             .step("b", "Call back").step("c", "Send letter").parallel("j").end("e")
+             .chain("s", "a", "p", "b", "j", "e").chain("p", "c", "j").build())
+    log = log_from_text("""
+        P1: Open d1 09:00, Call back d1 10:00, Send letter d1 11:00
+        K1: Open d1 09:00, Call back d1 10:00
+        K2: Open d3 09:00, Call back d3 10:00
+    """)
+    # K1 ended long ago without its letter; K2 is recent and may still get one
+    result = compare(log, chart, open_after="2024-01-03 00:00")
+    assert found(result) == {("skipped_step", "Call back", None, "Send letter"): 1,
+                             ("incomplete_case", None, None, "Call back"): 1}
+    assert result.cases(kind="incomplete_case") == ["K2"]
