@@ -137,37 +137,64 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
     from .flowchart.graph import relations
 
     unfit = [i for i, r in enumerate(replayed) if not r["trace_is_fit"]]
-    aligner = Aligner.of(flowchart) if relations(flowchart).concurrent else None
+    concurrent = bool(relations(flowchart).concurrent)
+    aligner = Aligner.of(flowchart) if concurrent else None
     runs = set()
+    label_to_step = {s.label: s.id for s in flowchart.steps}
+    if concurrent and aligner is None:
+        # too many states to align on the graph here: pm4py aligns each variant instead
+        first, last = flowchart.first_steps(), flowchart.last_steps()
+        show = sys.stderr.isatty() if progress is None else progress
+        for i in tqdm(unfit, desc="aligning variants", unit="variant", disable=not show,
+                      file=sys.stderr):
+            j = judgements[i]
+            found = _align(tuple(flowchart.label_of(s) for s in j.steps), petri)
+            moves = [("sync" if log == model else "log" if model == ">>" else "model",
+                      label_to_step[model if log == ">>" else log])
+                     for log, model in found["alignment"] if model is not None]
+            if all(m == "sync" for m, _ in moves):
+                runs.add(i)
+            j.deviations = _from_alignment(moves, j, first, last)
     if aligner is not None:
         first, last = flowchart.first_steps(), flowchart.last_steps()
         allowed = flowchart.allowed_transitions()
-        for i in unfit:
+        show = (sys.stderr.isatty() if progress is None else progress) and len(unfit) > 1000
+        for i in tqdm(unfit, desc="judging variants that do not fit", unit="variant",
+                      disable=not show, file=sys.stderr):
             j = judgements[i]
             states = aligner.walk(j.steps)
             if states is not None:
                 # a run cut short: a wrong end, or branches of a last block left out
                 if aligner.complete(states):
                     runs.add(i)
-                elif j.steps and j.steps[-1] in last:
-                    j.deviations.extend(("skipped_step", j.steps[-1], None, step)
-                                        for step in aligner.to_final(states))
-                continue
-            repaired = aligner.walk(_repaired(j.steps, flowchart, allowed))
-            if repaired is not None and (aligner.complete(repaired)
-                                         or any(d[0] == "wrong_end" for d in j.deviations)):
-                continue  # the pairwise deviations account for the whole case
+                    continue
+                tail = aligner.to_final(states)
+                if not (j.steps and j.steps[-1] in last):
+                    continue
+                if len(tail) == 1:
+                    j.deviations.append(("skipped_step", j.steps[-1], None, tail[0]))
+                    continue
+                # two or more steps to finish: one step too many may explain it better
+            else:
+                # Pairwise deviations that amount to one move are an optimal explanation
+                # when they turn the case into a run (or a run cut short at a wrong end).
+                repaired, moves = _repaired(j.steps, flowchart, allowed)
+                states = aligner.walk(repaired) if moves == 1 else None
+                if states is not None and (aligner.complete(states) or
+                                           any(d[0] == "wrong_end" for d in j.deviations)):
+                    continue
             moves = aligner.align(j.steps)
             if all(m == "sync" for m, _ in moves):
                 runs.add(i)
             j.deviations = _from_alignment(moves, j, first, last)
+        unexplained = set()
+    elif concurrent:
         unexplained = set()
     else:
         unexplained = {i for i in unfit
                        if not any(k != "unknown_activity" for k, *_ in judgements[i].deviations)}
     wanted = set(range(min(max_variants, len(judgements)))) if alignments else set()
     wanted |= unexplained
-    label_to_step = {s.label: s.id for s in flowchart.steps}
     show = sys.stderr.isatty() if progress is None else progress
     aligned: dict[int, dict] = {}
     for i in tqdm(sorted(wanted), desc="aligning variants", unit="variant", disable=not show,
@@ -181,11 +208,12 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
     return runs, aligned, wanted
 
 
-def _repaired(steps: list[str], chart: Flowchart, allowed: set) -> list[str]:
-    """The steps as the pairwise rules read them: repeats dropped, gaps filled, strays dropped."""
+def _repaired(steps: list[str], chart: Flowchart, allowed: set) -> tuple[list[str], int]:
+    """The steps as the pairwise rules read them (repeats dropped, gaps filled, strays
+    dropped), and how many steps that dropped or added."""
     if not steps:
-        return []
-    out, seen = [steps[0]], {steps[0]}
+        return [], 0
+    out, seen, moves = [steps[0]], {steps[0]}, 0
     for a, b in zip(steps, steps[1:]):
         if (a, b) in allowed:
             out.append(b)
@@ -194,8 +222,11 @@ def _repaired(steps: list[str], chart: Flowchart, allowed: set) -> list[str]:
                 if chart.can_reach(a, b) else []
             if gap:
                 out += gap + [b]
+            moves += len(gap) if gap else 1
+        else:
+            moves += 1
         seen.add(b)
-    return out
+    return out, moves
 
 
 def _from_alignment(moves, judgement: _VariantJudgement, first: set, last: set) -> list[tuple]:

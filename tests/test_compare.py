@@ -604,3 +604,39 @@ def test_open_case_stopped_inside_a_last_parallel_block_is_incomplete():
     assert found(result) == {("skipped_step", "Call back", None, "Send letter"): 1,
                              ("incomplete_case", None, None, "Call back"): 1}
     assert result.cases(kind="incomplete_case") == ["K2"]
+
+
+def test_an_explanation_of_two_moves_gives_way_to_one_of_one_move():
+    # Pairwise: Triage redone, then Triage -> Close leaves the inclusive block empty (a skip).
+    # One extra Triage explains the whole case: Voucher was the block's branch.
+    chart = (FlowchartBuilder("Refunds").start("s").step("open", "Open").step("triage", "Triage")
+             .inclusive("i").step("refund", "Refund").step("voucher", "Voucher").inclusive("j")
+             .step("close", "Close").end("e")
+             .chain("s", "open", "triage", "i", "refund", "j", "close", "e")
+             .chain("i", "voucher", "j").build())
+    log = log_from_text("""
+        P1: Open, Triage, Refund, Close
+        P2: Open, Triage, Voucher, Close
+        K1: Open, Triage, Voucher, Triage, Close
+    """)
+    assert found(compare(log, chart)) == {("rework", "Voucher", "Triage", "Triage"): 1}
+
+
+def test_a_step_too_many_at_the_end_beats_two_skips():
+    chart = (FlowchartBuilder("Follow-up").start("s").step("open", "Open").decision("m")
+             .parallel("p").step("call", "Call").step("mail", "Send e-mail")
+             .step("note", "Log note").parallel("j").decision("more").end("e")
+             .chain("s", "open", "m", "p", "call", "j", "more").chain("p", "mail", "j")
+             .chain("p", "note", "j").arrow("more", "m", label="again").arrow("more", "e")
+             .build())
+    log = log_from_text("""
+        P1: Open, Call, Send e-mail, Log note
+        K1: Open, Call, Send e-mail, Log note, Call
+    """)
+    # the loop's way back, from each last branch step to each first one, is never taken
+    # but by K1's Log note -> Call
+    assert found(compare(log, chart)) == {
+        ("rework", "Log note", "Call", "Call"): 1,
+        ("unused_path", "Log note", "Log note", None): 0,
+        ("unused_path", "Log note", "Send e-mail", None): 0,
+        ("unused_path", "Send e-mail", "Send e-mail", None): 0}

@@ -164,3 +164,15 @@ def test_activity_in_decomposed_unicode_matches_its_step():
     assert decomposed != "Slēgt lietu"
     assert chart.map_activities([decomposed, "SLĒGT LIETU", "Slegt lietu"]) == {
         decomposed: "c", "SLĒGT LIETU": "c", "Slegt lietu": None}
+
+
+def test_either_or_branches_inside_a_loop_are_not_concurrent():
+    from cs_mining.flowchart.graph import relations
+
+    chart = (FlowchartBuilder("Loop").start("s").step("open", "Open").decision("again")
+             .decision("how").step("call", "Call").step("mail", "Send e-mail").decision("m")
+             .decision("more").step("close", "Close").end("e")
+             .chain("s", "open", "again", "how").chain("how", "call", "m")
+             .chain("how", "mail", "m", "more").arrow("more", "again", label="yes")
+             .chain("more", "close", "e").build())
+    assert relations(chart).concurrent == set()

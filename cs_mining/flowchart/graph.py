@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 import networkx as nx
 
@@ -47,9 +47,10 @@ def to_networkx(chart) -> nx.DiGraph:
 class StepRelations:
     """The step-level facts of one chart, computed once from its reachability graph.
 
-    ``concurrent`` holds the pairs of steps that can both be enabled at once
-    and stay so whichever happens first: the branches of a parallel block, or
-    of an inclusive one.  Either/or branches and loops are not concurrent.
+    ``concurrent`` holds the pairs of steps enabled together in some reachable
+    marking that has tokens enough for both at once: the branches of a
+    parallel block, or of an inclusive one.  Either/or branches, even inside a
+    loop, compete for one token and are not concurrent.
     """
 
     def __init__(self, chart):
@@ -77,13 +78,23 @@ class StepRelations:
                 if j not in later_of:
                     later_of[j] = self._later_steps(j)
                 self.reach.update((step, b) for b in later_of[j])
-        self.concurrent = set()
-        for k in alive:
-            moves = [(step, j) for s in closure[k] for step, j in rg.edges[s]
-                     if step is not None and j in alive]
-            for x, jx in moves:
-                self.concurrent.update((x, y) for y, jy in moves if y != x
-                                       and y in next_steps[jx] and x in next_steps[jy])
+        self.concurrent = self._concurrent()
+
+    def _concurrent(self):
+        """Pairs of steps enabled together in a reachable marking with tokens enough for both."""
+        visible = [(self.model.step_of[t.name], Counter({a.source.name: a.weight
+                                                         for a in t.in_arcs}))
+                   for t in self.model.transitions if t.label is not None]
+        pairs = set()
+        for k in self.alive:
+            marking = Counter(dict(self.rg.states[k]))
+            enabled = [(step, pre) for step, pre in visible
+                       if all(marking[p] >= w for p, w in pre.items())]
+            for i, (x, pre_x) in enumerate(enabled):
+                for y, pre_y in enabled[i + 1:]:
+                    if x != y and all(marking[p] >= w for p, w in (pre_x + pre_y).items()):
+                        pairs.update({(x, y), (y, x)})
+        return pairs
 
     def _silent_closure(self, k):
         seen, queue = {k}, deque([k])
@@ -199,23 +210,28 @@ def arrow_pairs(chart) -> set:
         g = to_networkx(chart)
         kind = nx.get_node_attributes(g, "kind")
 
-        def empty_branch(a, b):
-            # split -> join with nothing between: the other branches always run
-            return (kind[a] == kind[b] == "parallel" and g.out_degree(a) > 1
-                    and g.in_degree(b) > 1)
+        def split(node):
+            return kind[node] == "parallel" and g.out_degree(node) > 1
+
+        def join(node):
+            return kind[node] == "parallel" and g.in_degree(node) > 1
 
         def ends_of(node):
-            seen, todo, found = {node}, [node], set()
+            # A path that enters a parallel branch and leaves by the join without a step
+            # took an empty branch: the other branches' steps always come in between.
+            seen, todo, found = {(node, False)}, [(node, False)], set()
             while todo:
-                here = todo.pop()
+                here, in_branch = todo.pop()
                 for nxt in g.successors(here):
-                    if empty_branch(here, nxt):
+                    if in_branch and join(nxt):
                         continue
                     if kind[nxt] in ("step", "end"):
                         found.add(nxt if kind[nxt] == "step" else None)
-                    elif nxt not in seen:
-                        seen.add(nxt)
-                        todo.append(nxt)
+                        continue
+                    state = (nxt, in_branch or split(nxt))
+                    if state not in seen:
+                        seen.add(state)
+                        todo.append(state)
             return found
 
         chart._cache["arrow_pairs"] = {
