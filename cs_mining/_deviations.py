@@ -171,10 +171,11 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
                 tail = aligner.to_final(states)
                 if not (j.steps and j.steps[-1] in last):
                     continue
-                if len(tail) == 1:
+                if len(tail) == 1 and j.steps[-1] not in j.steps[:-1]:
                     j.deviations.append(("skipped_step", j.steps[-1], None, tail[0]))
                     continue
-                # two or more steps to finish: one step too many may explain it better
+                # more steps to finish, or a last step done before: one step too many,
+                # done again, may explain it better
             else:
                 # Pairwise deviations that amount to one move are an optimal explanation
                 # when they turn the case into a run (or a run cut short at a wrong end).

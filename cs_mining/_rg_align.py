@@ -10,14 +10,17 @@ shortest path in the product of the graph and the case, found by dynamic
 programming over the case's events:
 
 * a *sync* move does the case's next step on an arrow of the graph (cost 0);
-* a *log* move passes over one of the case's steps (cost ``STEP + EXTRA``);
+* a *log* move passes over one of the case's steps (cost ``STEP + EXTRA``, or
+  ``STEP - REPEAT`` when the case did that step before);
 * a *model* move does a step the case left out (cost ``STEP``);
 * a silent move (a gateway) costs 1.
 
 So the fewest log and model moves win, as in pm4py's standard costs; among
-those, the fewest log moves (a step the case did is evidence, and a step it
-left out explains ``B, D`` in a block ``B || (C -> D)`` better than calling D
-extra); then the fewest silent moves.  Remaining ties are broken so that a
+those, a step done again is read as done again (``Call, Call, E-mail`` in a
+loop of ``Call || E-mail`` redoes Call rather than running a second round that
+leaves E-mail out), and otherwise a step left out beats a step extra (it
+explains ``B, D`` in a block ``B || (C -> D)`` better than calling D extra);
+then the fewest silent moves.  Remaining ties are broken so that a
 repeated step is the *later* occurrence passed over, and a step left out is
 placed as late as it could be.
 
@@ -47,6 +50,7 @@ from .flowchart.graph import relations
 
 STEP = 1_000_000
 EXTRA = 1_000
+REPEAT = 500
 MAX_STATES = 1500
 
 
@@ -161,8 +165,12 @@ class Aligner:
         dist, n = self.dist, self.n
         e_prev = dist[self.initial].copy()
         fs, es = [], [e_prev]
+        log_cost, seen = [], set()
         for s in steps:
-            f = e_prev + (STEP + EXTRA)
+            log_cost.append(STEP - REPEAT if s in seen else STEP + EXTRA)
+            seen.add(s)
+        for s, cost in zip(steps, log_cost):
+            f = e_prev + cost
             c = self.code.get(s)
             if c is not None:
                 src, dst = self.by_step[c]
@@ -183,7 +191,7 @@ class Aligner:
             ties = np.flatnonzero(total == e[state])
             # a repeated step passed over as late as possible, then steps left out
             # placed as late as possible: as many model moves here as there can be
-            logged = (before[ties] == es[i - 1][ties] + (STEP + EXTRA)).astype(int) if i > 0 \
+            logged = (before[ties] == es[i - 1][ties] + log_cost[i - 1]).astype(int) if i > 0 \
                 else np.zeros(len(ties), dtype=int)
             s_from = int(ties[np.lexsort((-dist[ties, state], -logged))[0]])
             moves.extend(("model", m) for m in reversed(self._model_path(s_from, state)))
@@ -191,7 +199,7 @@ class Aligner:
             if i == 0:
                 break
             step = steps[i - 1]
-            if before[state] == es[i - 1][state] + (STEP + EXTRA):
+            if before[state] == es[i - 1][state] + log_cost[i - 1]:
                 moves.append(("log", step))
                 continue
             c = self.code[step]

@@ -640,3 +640,23 @@ def test_a_step_too_many_at_the_end_beats_two_skips():
         ("unused_path", "Log note", "Log note", None): 0,
         ("unused_path", "Log note", "Send e-mail", None): 0,
         ("unused_path", "Send e-mail", "Send e-mail", None): 0}
+
+
+def test_a_step_done_again_in_a_loop_through_a_block_is_rework_not_a_new_round():
+    # Each case ties between "Call done again" and "another round that left out the e-mail";
+    # a step the case did before is read as done again.
+    chart = (FlowchartBuilder("Contact").start("s").step("open", "Open").decision("m")
+             .parallel("p").step("call", "Call").step("mail", "Send e-mail").parallel("j")
+             .decision("q").end("e")
+             .chain("s", "open", "m", "p", "call", "j", "q").chain("p", "mail", "j")
+             .arrow("q", "m", label="again").arrow("q", "e").build())
+    log = log_from_text("""
+        P1: Open, Call, Send e-mail
+        K1: Open, Call, Send e-mail, Call
+        K2: Open, Call, Call, Send e-mail
+        K3: Open, Send e-mail, Call, Call, Call
+    """)
+    assert found(compare(log, chart)) == {
+        ("rework", "Send e-mail", "Call", "Call"): 1,
+        ("rework", "Call", "Call", "Call"): 2,
+        ("unused_path", "Send e-mail", "Send e-mail", None): 0}
