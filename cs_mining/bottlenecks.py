@@ -145,7 +145,7 @@ class Bottlenecks:
         format_duration = _working_hours if working else _format_duration
         head = [("Cases", f"{len(self.cases):,}"),
                 ("Clock", clock + (f" ({o['calendar']['timezone']})" if o["calendar"] else "")),
-                ("Normal wait", format_duration(self.reference_s)
+                ("Usual wait", format_duration(self.reference_s)
                  + f" (q{o['reference_quantile']:g} of waits; excess is counted above a step's "
                    "target, or above this where there is none)"),
                 ("Min support", f"{o['min_cases']} cases per transition")]

@@ -218,7 +218,10 @@ def cmd_discover(args) -> int:
 
         _emit(json.dumps(flow.to_dict(), ensure_ascii=False, indent=2), args.output)
     else:
-        _emit(f"{repr(loaded.report)[1:-1]}\n\n{flow}", args.output)
+        r = loaded.report
+        head = (f"Event log {r.source}: {r.rows_read:,} rows read, {r.events_kept:,} kept, "
+                f"{r.rows_rejected:,} rejected")
+        _emit(f"{head}\n\n{flow}", args.output)
     return 0
 
 
@@ -459,7 +462,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="problems to plant, e.g. 'skip:record=0.05,rework:diagnose=0.03'")
     p.add_argument("-o", "--output", type=Path, required=True, help="LOG.csv or LOG.parquet")
     p.set_defaults(func=cmd_simulate)
+    _debug_everywhere(parser)
     return parser
+
+
+def _debug_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept --debug after the command too; given nowhere, it stays the top level's False."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for child in action.choices.values():
+            child.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                               help="show tracebacks of errors")
+            _debug_everywhere(child)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -247,3 +247,20 @@ def test_compare_warns_and_notes_when_part_of_the_log_is_rejected(tmp_path, caps
             "'31/31/2012 99:99')") in captured.err
     notes = json.loads(captured.out)["notes"]
     assert notes[0].startswith("25 of 100 rows (25.0%) of the log were rejected when loading")
+
+
+def test_debug_is_accepted_after_the_command_too(tmp_path):
+    missing = str(tmp_path / "missing.csv")
+    assert main(["compare", missing, "--flowchart", CHART]) == 2
+    with pytest.raises(Exception, match="file not found"):
+        main(["compare", missing, "--flowchart", CHART, "--debug"])
+    with pytest.raises(Exception, match="file not found"):
+        main(["--debug", "compare", missing, "--flowchart", CHART])
+
+
+def test_a_yaml_list_is_named_as_a_list(tmp_path, capsys):
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n", encoding="utf-8")
+    assert main(["compare", HELPDESK, "--flowchart", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {path}: a flowchart is a mapping with keys name, steps and arrows; got a list")

@@ -220,8 +220,10 @@ def _from_text(text, path, default_name):
     if syntax:
         _raise_if(syntax, path)
     if not isinstance(data, _Map):
+        what = {"_Seq": "a list", "str": "plain text", "NoneType": "nothing"}.get(
+            type(data).__name__, type(data).__name__)
         _raise_if([(None, "a flowchart is a mapping with keys name, steps and arrows; got "
-                          f"{type(data).__name__}")], path)
+                          f"{what}")], path)
     found = [(line, f"duplicate key {key!r}") for key, line in loader.duplicates]
     _unknown_keys(data, TOP_KEYS, found)
     text_of = _texts(data, found)
