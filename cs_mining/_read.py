@@ -121,10 +121,12 @@ def _read_csv(data: bytes, shown: str, *, encoding: str, delimiter: str | None,
         raise LogError("file is empty", path=shown)
     nul = data.find(b"\x00", 0, 8192)
     if nul >= 0:
-        every_other = data[1:4096:2].count(b"\x00") > 0.9 * len(data[1:4096:2]) or \
-            data[0:4096:2].count(b"\x00") > 0.9 * len(data[0:4096:2])
+        odd, even = data[1:4096:2], data[0:4096:2]
+        every_other = odd.count(b"\x00") > 0.9 * len(odd) or \
+            even.count(b"\x00") > 0.9 * len(even)
+        default = encoding.lower() in ("utf-8", "utf8", "utf-8-sig")
         hint = (" (it looks like UTF-16: try --encoding utf-16-le or utf-16-be)"
-                if every_other and encoding.lower() in ("utf-8", "utf8", "utf-8-sig") else "; save it as CSV, Parquet or XES")
+                if every_other and default else "; save it as CSV, Parquet or XES")
         raise LogError(f"not a text file (NUL byte at byte {nul + bom}){hint}", path=shown)
     head = data[:65536]
     try:

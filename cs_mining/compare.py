@@ -335,8 +335,9 @@ def _mapping_notes(flowchart: Flowchart, flow: Flow, to_step: dict, n_events: in
     unmatched = {s.label for s in flowchart.steps} - {flowchart.label_of(v)
                                                        for v in to_step.values() if v}
     if unmatched:
-        notes.append(f"{len(unmatched)} {'steps' if len(unmatched) != 1 else 'step'} of the "
-                     f"flowchart match{'es' if len(unmatched) == 1 else ''} no activity of the log: "
+        one = len(unmatched) == 1
+        notes.append(f"{len(unmatched)} {'step' if one else 'steps'} of the flowchart "
+                     f"match{'es' if one else ''} no activity of the log: "
                      f"{_quote_some(unmatched)}")
     return notes
 

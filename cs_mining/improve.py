@@ -104,7 +104,8 @@ def _bottleneck_areas(comparison, cases_total: int) -> list[dict]:
         target = b.get("target_s")
         target_text = f", {b['breach_cases']:,} of them beyond the {format_duration(target)} " \
                       "target" if target is not None and b.get("breach_cases") else ""
-        evidence = (f"{plural(b['cases'], 'case')}; median wait {format_duration(b['median_wait_s'])}, "
+        evidence = (f"{plural(b['cases'], 'case')}; "
+                    f"median wait {format_duration(b['median_wait_s'])}, "
                     f"p90 {format_duration(b['p90_wait_s'])}; "
                     f"{format_total(excess)} above "
                     + (f"the {format_duration(target)} target" if target is not None

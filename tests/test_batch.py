@@ -216,7 +216,7 @@ def test_logs_and_flowcharts_are_relative_to_the_config_file(tmp_path):
 
 def test_job_keys_are_the_compare_command_flags():
     compare = next(a for a in build_parser()._subparsers._group_actions).choices["compare"]
-    flags = {a.dest for a in compare._actions} - {"help", "format", "output", "cases_out",
+    flags = {a.dest for a in compare._actions} - {"help", "debug", "format", "output", "cases_out",
                                                   "rejected_out"}
     assert set(JOB_KEYS) - {"name"} == flags
     assert set(COMPARE_KEYS) | {"calendar"} < set(cs_mining.compare.__code__.co_varnames)
