@@ -181,6 +181,11 @@ def _format_of(args, allowed) -> str:
     fmt = fmt or "text"
     if fmt not in allowed:
         raise ConfigError(f"--format must be one of {', '.join(allowed)}; got {fmt!r}")
+    implied = _SUFFIXES.get(Path(args.output).suffix.lower()) if getattr(args, "output", None) \
+        else None
+    if implied and implied != fmt:
+        print(f"warning: writing {fmt} to {args.output}, whose name says {implied}",
+              file=sys.stderr)
     return fmt
 
 

@@ -264,3 +264,11 @@ def test_a_yaml_list_is_named_as_a_list(tmp_path, capsys):
     assert main(["compare", HELPDESK, "--flowchart", str(path)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"error: {path}: a flowchart is a mapping with keys name, steps and arrows; got a list")
+
+
+def test_a_format_that_contradicts_the_file_name_is_warned_about(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    assert main(["compare", HELPDESK, "--flowchart", CHART, "--format", "markdown",
+                 "-o", str(out)]) == 0
+    assert f"warning: writing markdown to {out}, whose name says json" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8").startswith("# Comparison with flowchart")
