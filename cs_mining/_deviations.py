@@ -138,58 +138,25 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
 
     unfit = [i for i, r in enumerate(replayed) if not r["trace_is_fit"]]
     concurrent = bool(relations(flowchart).concurrent)
-    aligner = Aligner.of(flowchart) if concurrent else None
-    runs = set()
     label_to_step = {s.label: s.id for s in flowchart.steps}
-    if concurrent and aligner is None:
-        # too many states to align on the graph here: pm4py aligns each variant instead
-        first, last = flowchart.first_steps(), flowchart.last_steps()
-        show = sys.stderr.isatty() if progress is None else progress
-        for i in tqdm(unfit, desc="aligning variants", unit="variant", disable=not show,
-                      file=sys.stderr):
-            j = judgements[i]
-            found = _align(tuple(flowchart.label_of(s) for s in j.steps), petri)
-            moves = [("sync" if log == model else "log" if model == ">>" else "model",
-                      label_to_step[model if log == ">>" else log])
-                     for log, model in found["alignment"] if model is not None]
-            if all(m == "sync" for m, _ in moves):
-                runs.add(i)
-            j.deviations = _from_alignment(moves, j, first, last)
-    if aligner is not None:
+    runs = set()
+    if concurrent:
+        aligner = Aligner.of(flowchart)  # None when too large: pm4py aligns each variant then
         first, last = flowchart.first_steps(), flowchart.last_steps()
         allowed = flowchart.allowed_transitions()
-        show = (sys.stderr.isatty() if progress is None else progress) and len(unfit) > 1000
+        show = (sys.stderr.isatty() if progress is None else progress) and \
+            (len(unfit) > 1000 or aligner is None)
         for i in tqdm(unfit, desc="judging variants that do not fit", unit="variant",
                       disable=not show, file=sys.stderr):
             j = judgements[i]
-            states = aligner.walk(j.steps)
-            if states is not None:
-                # a run cut short: a wrong end, or branches of a last block left out
-                if aligner.complete(states):
-                    runs.add(i)
-                    continue
-                tail = aligner.to_final(states)
-                if not (j.steps and j.steps[-1] in last):
-                    continue
-                if len(tail) == 1 and j.steps[-1] not in j.steps[:-1]:
-                    j.deviations.append(("skipped_step", j.steps[-1], None, tail[0]))
-                    continue
-                # more steps to finish, or a last step done before: one step too many,
-                # done again, may explain it better
-            else:
-                # Pairwise deviations that amount to one move are an optimal explanation
-                # when they turn the case into a run (or a run cut short at a wrong end).
-                repaired, moves = _repaired(j.steps, flowchart, allowed)
-                states = aligner.walk(repaired) if moves == 1 else None
-                if states is not None and (aligner.complete(states) or
-                                           any(d[0] == "wrong_end" for d in j.deviations)):
-                    continue
-            moves = aligner.align(j.steps)
-            if all(m == "sync" for m, _ in moves):
+            settled = None if aligner is None else _settled(j, aligner, flowchart, allowed, last)
+            if settled is None:
+                moves = aligner.align(j.steps) if aligner is not None else \
+                    _pm4py_moves(j.steps, flowchart, petri, label_to_step)
+                settled = "run" if all(m == "sync" for m, _ in moves) else "judged"
+                j.deviations = _from_alignment(moves, j, first, last)
+            if settled == "run":
                 runs.add(i)
-            j.deviations = _from_alignment(moves, j, first, last)
-        unexplained = set()
-    elif concurrent:
         unexplained = set()
     else:
         unexplained = {i for i in unfit
@@ -207,6 +174,57 @@ def _align_variants(judgements, replayed, flowchart: Flowchart, petri, *, alignm
             if aligned[i]["fitness"] == 1.0:
                 runs.add(i)
     return runs, aligned, wanted
+
+
+def _settled(j: _VariantJudgement, aligner, chart: Flowchart, allowed: set, last: set):
+    """Settle a variant that does not replay without aligning it, where that is safe.
+
+    Returns "run" when it is a run after all, "judged" when its deviations as
+    they stand (or with the one step left to finish) are an optimal
+    explanation, and None when it needs an alignment.
+    """
+    states = aligner.walk(j.steps)
+    if states is not None:
+        # a run cut short: a wrong end, or branches of a last block left out
+        if aligner.complete(states):
+            return "run"
+        if not (j.steps and j.steps[-1] in last):
+            return "judged"
+        tail = aligner.to_final(states)
+        if len(tail) == 1 and j.steps[-1] not in j.steps[:-1]:
+            j.deviations.append(("skipped_step", j.steps[-1], None, tail[0]))
+            return "judged"
+        # more steps to finish, or a last step done before: one step too many,
+        # done again, may explain it better
+        return None
+    # Pairwise deviations that amount to one move are an optimal explanation when
+    # they turn the case into a run (or a run cut short at a wrong end).
+    repaired, moves = _repaired(j.steps, chart, allowed)
+    states = aligner.walk(repaired) if moves == 1 else None
+    if states is not None and (aligner.complete(states) or
+                               any(d[0] == "wrong_end" for d in j.deviations)):
+        return "judged"
+    return None
+
+
+def _pm4py_moves(steps: list[str], chart: Flowchart, petri, label_to_step: dict) -> list:
+    """pm4py's optimal alignment of ``steps`` as ``(move, step)`` pairs, silent moves left out.
+
+    Of a step done twice in a row, pm4py may pass over either occurrence; the
+    later one is made the extra one, as the graph aligner does.
+    """
+    found = _align(tuple(chart.label_of(s) for s in steps), petri)
+    moves = [("sync" if log == model else "log" if model == ">>" else "model",
+              label_to_step[model if log == ">>" else log])
+             for log, model in found["alignment"] if model is not None]
+    swapped = True
+    while swapped:
+        swapped = False
+        for k in range(len(moves) - 1):
+            if moves[k][0] == "log" and moves[k + 1] == ("sync", moves[k][1]):
+                moves[k], moves[k + 1] = moves[k + 1], moves[k]
+                swapped = True
+    return moves
 
 
 def _repaired(steps: list[str], chart: Flowchart, allowed: set) -> tuple[list[str], int]:

@@ -12,15 +12,7 @@ from cs_mining._replay import _align
 from cs_mining._rg_align import Aligner
 from cs_mining.flowchart import FlowchartBuilder
 
-
-def parallel_with_decision():
-    return (FlowchartBuilder("Order").start("s").step("open", "Open")
-            .parallel("split").step("stock", "Check stock").decision("have", "In stock?")
-            .step("reserve", "Reserve").step("back", "Backorder").decision("m")
-            .step("credit", "Check credit").parallel("join").step("confirm", "Confirm").end("e")
-            .chain("s", "open", "split", "stock", "have").chain("have", "reserve", "m")
-            .chain("have", "back", "m", "join").chain("split", "credit", "join")
-            .chain("join", "confirm", "e").build())
+from test_compare import decision_in_parallel_chart as parallel_with_decision
 
 
 def nested_inclusive():
